@@ -1,0 +1,33 @@
+"""diffvg_jax: a JAX-native differentiable vector-graphics rasterizer.
+
+Public API (see README.md):
+  scene model   Scene, Group, Path, Circle, Ellipse, Rect, Polygon, Polyline,
+                Solid, LinearGradient, RadialGradient, rgba
+  rendering     render(scene, *, width, height, ...)
+  SVG           load_svg, save_svg (module diffvg_jax.svg)
+  applications  fit (painterly fitting), clipdraw, clip (CLIP in flax)
+"""
+from .scene import (Scene, Group, Path, Circle, Ellipse, Rect, Polygon, Polyline, Solid,
+                    LinearGradient, RadialGradient, rgba, replace, identity_transform)
+from .render import render, pieces_needed
+
+__version__ = "0.1.0"
+
+_LAZY = {
+    "load_svg": ("diffvg_jax.svg", "load_svg"),
+    "save_svg": ("diffvg_jax.svg", "save_svg"),
+    "svg": ("diffvg_jax.svg", None),
+    "fit": ("diffvg_jax.fit", "fit"),
+    "clipdraw": ("diffvg_jax.clipdraw", "clipdraw"),
+    "clip": ("diffvg_jax.clip", None),
+}
+
+
+def __getattr__(name):
+    # Lazy: the SVG, fitting and CLIP layers pull in more imports than rendering needs.
+    if name in _LAZY:
+        import importlib
+        module_name, attr = _LAZY[name]
+        module = importlib.import_module(module_name)
+        return module if attr is None else getattr(module, attr)
+    raise AttributeError(f"module 'diffvg_jax' has no attribute {name!r}")

@@ -1,0 +1,405 @@
+"""The scene model: shapes, paints and groups as JAX pytrees.
+
+Every class here is a frozen dataclass registered with ``jax.tree_util``. Float arrays are
+pytree leaves (differentiable: ``jax.grad`` of a loss over a scene returns a scene of
+gradients); topology and enumerated options (segment degrees, join names, ids) are static
+metadata, so two scenes can be batched with ``jax.vmap`` when their static parts agree.
+
+Units: coordinates are SVG user units, which the renderer treats as pixels once the
+shape's ``transform`` (and its groups' transforms) are applied; colours are straight
+(un-premultiplied) RGBA in [0, 1]; opacities are in [0, 1].
+
+Construction converts Python numbers, lists and NumPy arrays to float32 ``jnp`` arrays and
+checks static options (``line_join``, ``fill_rule``, ...). Array shapes are checked by
+:func:`diffvg_jax.render` (and by :func:`validate`), because the constructors also run under
+``jax`` transformations with batched or placeholder leaves.
+"""
+from __future__ import annotations
+
+import dataclasses
+from dataclasses import dataclass, field
+from typing import Optional, Sequence, Tuple, Union
+
+import jax
+import jax.numpy as jnp
+import numpy as np
+
+Array = jax.Array
+
+FILL_RULES = ("nonzero", "evenodd")
+LINE_JOINS = ("miter", "round", "bevel")
+LINE_CAPS = ("butt", "round", "square")
+SPREADS = ("pad", "reflect", "repeat")
+PAINT_ORDERS = ("fill", "stroke")  # which is painted first
+
+
+def _static(default=dataclasses.MISSING, **kw):
+    return field(default=default, metadata={"static": True}, **kw)
+
+
+def _as_float_array(value):
+    """float32 array from numbers / lists / NumPy; anything else (tracers, None, sentinels) passes."""
+    if value is None:
+        return None
+    if isinstance(value, (int, float, list, tuple, np.ndarray, np.generic)):
+        return jnp.asarray(np.asarray(value, dtype=np.float32))
+    if isinstance(value, jax.Array) and not isinstance(value, jax.core.Tracer):
+        if jnp.issubdtype(value.dtype, jnp.integer) or value.dtype == jnp.bool_:
+            return value.astype(jnp.float32)
+    return value
+
+
+def _convert_fields(obj, names):
+    for name in names:
+        object.__setattr__(obj, name, _as_float_array(getattr(obj, name)))
+
+
+def _check_choice(obj, name, choices):
+    value = getattr(obj, name)
+    if value not in choices:
+        raise ValueError(f"{type(obj).__name__}.{name}: unknown value {value!r}; expected one of {choices}")
+
+
+def _pytree(cls):
+    """Register a frozen dataclass as a pytree: fields with metadata static=True are meta."""
+    fields = dataclasses.fields(cls)
+    meta = [f.name for f in fields if f.metadata.get("static")]
+    data = [f.name for f in fields if not f.metadata.get("static")]
+    return jax.tree_util.register_dataclass(cls, data_fields=data, meta_fields=meta)
+
+
+IDENTITY = np.eye(3, dtype=np.float32)
+
+
+def identity_transform() -> Array:
+    """float32 (3, 3) identity affine matrix (last row [0, 0, 1])."""
+    return jnp.asarray(IDENTITY)
+
+
+# ---------------------------------------------------------------------------------------
+# Paints
+# ---------------------------------------------------------------------------------------
+
+
+@_pytree
+@dataclass(frozen=True, kw_only=True)
+class Solid:
+    """A flat colour. ``color``: float32 (4,) straight RGBA in [0, 1]."""
+
+    color: Array
+
+    def __post_init__(self):
+        _convert_fields(self, ["color"])
+
+
+@_pytree
+@dataclass(frozen=True, kw_only=True)
+class LinearGradient:
+    """Linear gradient between ``start`` and ``end``.
+
+    Attributes:
+      start, end: float32 (2,) in the painted shape's user space (before the shape's
+        transform), after ``transform`` (the SVG gradientTransform) is applied.
+      offsets: float32 (K,) stop offsets in [0, 1], non-decreasing (K >= 1).
+      colors: float32 (K, 4) straight RGBA stop colours (stop-opacity folded into alpha).
+      transform: float32 (3, 3) gradient-to-user-space affine matrix.
+      spread: 'pad' | 'reflect' | 'repeat' (static).
+    """
+
+    start: Array
+    end: Array
+    offsets: Array
+    colors: Array
+    transform: Array = None
+    spread: str = _static("pad")
+
+    def __post_init__(self):
+        if self.transform is None:
+            object.__setattr__(self, "transform", identity_transform())
+        _convert_fields(self, ["start", "end", "offsets", "colors", "transform"])
+        _check_choice(self, "spread", SPREADS)
+
+
+@_pytree
+@dataclass(frozen=True, kw_only=True)
+class RadialGradient:
+    """Two-circle radial gradient (SVG 2 / canvas semantics with a focal circle).
+
+    The gradient runs from the focal circle (``focal``, ``focal_radius``), offset 0, to the
+    end circle (``center``, ``radius``), offset 1.
+
+    Attributes:
+      center: float32 (2,); radius: float32 () > 0, in gradient space.
+      focal: float32 (2,), defaults to ``center``; focal_radius: float32 (), default 0.
+      offsets, colors, transform, spread: as in :class:`LinearGradient`.
+    """
+
+    center: Array
+    radius: Array
+    offsets: Array
+    colors: Array
+    focal: Array = None
+    focal_radius: Array = None
+    transform: Array = None
+    spread: str = _static("pad")
+
+    def __post_init__(self):
+        if self.transform is None:
+            object.__setattr__(self, "transform", identity_transform())
+        if self.focal is None:
+            object.__setattr__(self, "focal", self.center)
+        if self.focal_radius is None:
+            object.__setattr__(self, "focal_radius", 0.0)
+        _convert_fields(self, ["center", "radius", "focal", "focal_radius", "offsets", "colors", "transform"])
+        _check_choice(self, "spread", SPREADS)
+
+
+Paint = Union[Solid, LinearGradient, RadialGradient]
+
+
+def rgba(r, g, b, a=1.0) -> Solid:
+    """Convenience: a :class:`Solid` paint from four floats in [0, 1]."""
+    return Solid(color=[r, g, b, a])
+
+
+# ---------------------------------------------------------------------------------------
+# Shapes
+# ---------------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True, kw_only=True)
+class _Styled:
+    """Styling shared by every shape (all keyword-only).
+
+    Attributes:
+      fill: Paint or None (no fill).
+      stroke: Paint or None (no stroke).
+      stroke_width: float32 () or, for Path / Polyline / Polygon, (N,) one per point
+        (variable-width strokes, interpolated along each segment like its geometry).
+        User units; the full width, half on each side of the centre line.
+      fill_opacity, stroke_opacity: float32 (), multiply the paint's alpha.
+      opacity: float32 () or None. None means 1 with no layer; a value composites the
+        shape's fill and stroke together as one layer at that opacity (SVG ``opacity``).
+      transform: float32 (3, 3) user-to-parent affine matrix (SVG ``transform``).
+      fill_rule: 'nonzero' | 'evenodd'. line_join: 'miter' | 'round' | 'bevel'.
+      line_cap: 'butt' | 'round' | 'square'. miter_limit: float (SVG stroke-miterlimit).
+      paint_order: 'fill' (fill then stroke, SVG's default) or 'stroke' (stroke first).
+      id: optional name, kept for SVG round trips.
+    All of fill_rule .. id are static.
+    """
+
+    fill: Optional[Paint] = None
+    stroke: Optional[Paint] = None
+    stroke_width: Array = 1.0
+    fill_opacity: Array = 1.0
+    stroke_opacity: Array = 1.0
+    opacity: Optional[Array] = None
+    transform: Array = None
+    fill_rule: str = _static("nonzero")
+    line_join: str = _static("miter")
+    line_cap: str = _static("butt")
+    miter_limit: float = _static(4.0)
+    paint_order: str = _static("fill")
+    id: Optional[str] = _static(None)
+
+    _array_fields = ()
+
+    def __post_init__(self):
+        if self.transform is None:
+            object.__setattr__(self, "transform", identity_transform())
+        _convert_fields(self, ["stroke_width", "fill_opacity", "stroke_opacity", "opacity", "transform"]
+                        + list(self._array_fields))
+        _check_choice(self, "fill_rule", FILL_RULES)
+        _check_choice(self, "line_join", LINE_JOINS)
+        _check_choice(self, "line_cap", LINE_CAPS)
+        _check_choice(self, "paint_order", PAINT_ORDERS)
+        if not isinstance(self.miter_limit, (int, float)) or not np.isfinite(self.miter_limit) or self.miter_limit < 1:
+            raise ValueError(f"{type(self).__name__}.miter_limit must be a finite number >= 1, got {self.miter_limit!r}")
+        object.__setattr__(self, "miter_limit", float(self.miter_limit))
+
+
+@_pytree
+@dataclass(frozen=True, kw_only=True)
+class Path(_Styled):
+    """A path of line, quadratic and cubic Bezier segments, in one or more subpaths.
+
+    Attributes:
+      points: float32 (N, 2). Per subpath: its start point, then for each segment its
+        control points and end point; a closed subpath omits the final end point (it is
+        the start point), as in diffvg.
+      degrees: static tuple of ints, one per segment over all subpaths: 1 line,
+        2 quadratic, 3 cubic. Default: all cubic, inferred from N.
+      subpath_sizes: static tuple, segments per subpath. Default: one subpath.
+      closed: static tuple of bools, one per subpath (a single bool is broadcast).
+    """
+
+    points: Array = None
+    degrees: Tuple[int, ...] = _static(None)
+    subpath_sizes: Tuple[int, ...] = _static(None)
+    closed: Union[bool, Tuple[bool, ...]] = _static(False)
+
+    _array_fields = ("points",)
+
+    def __post_init__(self):
+        super().__post_init__()
+        closed = self.closed
+        if self.degrees is None:
+            n = _static_len(self.points, "Path.points")
+            if n is None:
+                raise ValueError("Path.degrees is required when points is not a concrete array")
+            single_closed = closed if isinstance(closed, bool) else (len(closed) == 1 and closed[0])
+            count = n if single_closed else n - 1
+            if count <= 0 or count % 3:
+                raise ValueError(f"Path.points: {n} points do not form whole cubic segments; pass degrees=")
+            object.__setattr__(self, "degrees", (3,) * (count // 3))
+        degrees = tuple(int(d) for d in self.degrees)
+        if any(d not in (1, 2, 3) for d in degrees):
+            raise ValueError(f"Path.degrees: each degree must be 1, 2 or 3, got {self.degrees!r}")
+        object.__setattr__(self, "degrees", degrees)
+        sizes = self.subpath_sizes if self.subpath_sizes is not None else (len(degrees),)
+        sizes = tuple(int(s) for s in sizes)
+        if sum(sizes) != len(degrees) or any(s < 0 for s in sizes):
+            raise ValueError(f"Path.subpath_sizes {sizes} must be non-negative and sum to len(degrees)={len(degrees)}")
+        object.__setattr__(self, "subpath_sizes", sizes)
+        if isinstance(closed, (bool, np.bool_)):
+            closed = (bool(closed),) * len(sizes)
+        closed = tuple(bool(c) for c in closed)
+        if len(closed) != len(sizes):
+            raise ValueError(f"Path.closed has {len(closed)} entries for {len(sizes)} subpaths")
+        object.__setattr__(self, "closed", closed)
+
+    def num_points(self) -> int:
+        """The number of points the static structure expects."""
+        n, k = 0, 0
+        for size, c in zip(self.subpath_sizes, self.closed):
+            degs = self.degrees[k:k + size]
+            k += size
+            if size == 0:
+                continue
+            n += 1 + sum(degs) - (1 if c else 0)
+        return n
+
+
+def _static_len(x, name):
+    shape = getattr(x, "shape", None)
+    if shape is None:
+        return None
+    if len(shape) != 2 or shape[-1] != 2:
+        raise ValueError(f"{name} must have shape (N, 2), got {tuple(shape)}")
+    return shape[0]
+
+
+@_pytree
+@dataclass(frozen=True, kw_only=True)
+class Circle(_Styled):
+    """Circle. center: float32 (2,); radius: float32 ()."""
+
+    center: Array = None
+    radius: Array = None
+    _array_fields = ("center", "radius")
+
+
+@_pytree
+@dataclass(frozen=True, kw_only=True)
+class Ellipse(_Styled):
+    """Axis-aligned ellipse (rotate it with ``transform``). center (2,); radius (2,) = (rx, ry)."""
+
+    center: Array = None
+    radius: Array = None
+    _array_fields = ("center", "radius")
+
+
+@_pytree
+@dataclass(frozen=True, kw_only=True)
+class Rect(_Styled):
+    """Axis-aligned rectangle from ``p_min`` (2,) to ``p_max`` (2,) with elliptical corners
+    of radii ``corner_radius`` (2,) = (rx, ry), clamped to half the size as SVG does."""
+
+    p_min: Array = None
+    p_max: Array = None
+    corner_radius: Array = (0.0, 0.0)
+    _array_fields = ("p_min", "p_max", "corner_radius")
+
+
+@_pytree
+@dataclass(frozen=True, kw_only=True)
+class Polygon(_Styled):
+    """Closed polygon through ``points`` float32 (N, 2)."""
+
+    points: Array = None
+    _array_fields = ("points",)
+
+
+@_pytree
+@dataclass(frozen=True, kw_only=True)
+class Polyline(_Styled):
+    """Open polyline through ``points`` float32 (N, 2)."""
+
+    points: Array = None
+    _array_fields = ("points",)
+
+
+Shape = Union[Path, Circle, Ellipse, Rect, Polygon, Polyline]
+SHAPE_TYPES = (Path, Circle, Ellipse, Rect, Polygon, Polyline)
+
+
+@_pytree
+@dataclass(frozen=True, kw_only=True)
+class Group:
+    """A group of shapes and groups, drawn in order (first is bottom-most).
+
+    Attributes:
+      children: tuple of shapes and groups.
+      transform: float32 (3, 3) group-to-parent affine matrix.
+      opacity: float32 () or None. None: the children are drawn straight into the parent.
+        A value: the children are composited as one layer over transparent black, and the
+        layer is drawn with this opacity (SVG group opacity).
+      id: optional static name.
+    """
+
+    children: Tuple = ()
+    transform: Array = None
+    opacity: Optional[Array] = None
+    id: Optional[str] = _static(None)
+
+    def __post_init__(self):
+        if self.transform is None:
+            object.__setattr__(self, "transform", identity_transform())
+        object.__setattr__(self, "children", tuple(self.children))
+        _convert_fields(self, ["transform", "opacity"])
+        for i, child in enumerate(self.children):
+            if not isinstance(child, SHAPE_TYPES + (Group,)):
+                raise ValueError(f"Group.children[{i}] is a {type(child).__name__}, not a shape or Group")
+
+
+@_pytree
+@dataclass(frozen=True, kw_only=True)
+class Scene:
+    """A whole drawing.
+
+    Attributes:
+      children: tuple of shapes and groups, bottom-most first.
+      background: float32 (4,) straight RGBA canvas colour; default transparent.
+      width, height: optional static canvas size in pixels (from an SVG file); ``render``
+        uses them when its own ``width`` / ``height`` are omitted.
+    """
+
+    children: Tuple = ()
+    background: Array = (0.0, 0.0, 0.0, 0.0)
+    width: Optional[int] = _static(None)
+    height: Optional[int] = _static(None)
+
+    def __post_init__(self):
+        object.__setattr__(self, "children", tuple(self.children))
+        _convert_fields(self, ["background"])
+        for i, child in enumerate(self.children):
+            if not isinstance(child, SHAPE_TYPES + (Group,)):
+                raise ValueError(f"Scene.children[{i}] is a {type(child).__name__}, not a shape or Group")
+
+    def replace(self, **changes) -> "Scene":
+        return dataclasses.replace(self, **changes)
+
+
+def replace(obj, **changes):
+    """``dataclasses.replace`` for any scene object (they are frozen)."""
+    return dataclasses.replace(obj, **changes)

@@ -1,0 +1,77 @@
+"""SVG lengths and number lists -> float64 user units (px), resolved as resvg does.
+
+Absolute units at 96 dpi: 1in = 96px, 1cm = 96/2.54, 1mm = 96/25.4, 1pt = 4/3, 1pc = 16.
+``em`` is the element's font-size (default 12, resvg's), ``ex`` half of it, ``%`` a
+fraction of a reference length the caller supplies (viewport width, height or their
+normalised diagonal sqrt((w^2 + h^2) / 2), per the SVG spec).
+"""
+from __future__ import annotations
+
+import math
+import re
+from typing import List, Optional
+
+DEFAULT_FONT_SIZE = 12.0
+
+_ABS = {"": 1.0, "px": 1.0, "in": 96.0, "cm": 96.0 / 2.54, "mm": 96.0 / 25.4,
+        "pt": 4.0 / 3.0, "pc": 16.0}
+NUMBER = r"[+-]?(?:\d+\.?\d*|\.\d+)(?:[eE][+-]?\d+)?"
+_LENGTH = re.compile(rf"^\s*({NUMBER})\s*(px|in|cm|mm|pt|pc|em|ex|%)?\s*$")
+_NUM_RE = re.compile(NUMBER)
+
+
+def finite(value: float, what: str) -> float:
+    if not math.isfinite(value):
+        raise ValueError(f"non-finite {what}")
+    return value
+
+
+def parse_length(text: str, *, font_size: float = DEFAULT_FONT_SIZE,
+                 percent_of: Optional[float] = None) -> float:
+    """One length in px. ValueError if malformed, non-finite, or a % without a reference."""
+    m = _LENGTH.match(text)
+    if not m:
+        raise ValueError(f"bad length {text.strip()!r}")
+    value = float(m.group(1))
+    unit = m.group(2) or ""
+    if unit in _ABS:
+        out = value * _ABS[unit]
+    elif unit == "em":
+        out = value * font_size
+    elif unit == "ex":
+        out = value * font_size / 2.0
+    else:
+        if percent_of is None:
+            raise ValueError(f"percentage {text.strip()!r} not allowed here")
+        out = value / 100.0 * percent_of
+    return finite(out, f"length {text.strip()!r}")
+
+
+def split_list(text: str) -> List[str]:
+    """Tokens of a comma / whitespace separated list."""
+    return [t for t in re.split(r"[\s,]+", text.strip()) if t]
+
+
+def parse_numbers(text: str, what: str = "number list") -> List[float]:
+    """All numbers of a list such as points="1,2 3-4" (SVG allows '3-4' as two numbers).
+
+    Stops at the first character that is not part of a number list and raises ValueError
+    with the numbers read so far available as ``err.args[1]``."""
+    out, pos, n = [], 0, len(text)
+    sep = re.compile(r"[\s,]*")
+    while True:
+        pos = sep.match(text, pos).end()
+        if pos >= n:
+            return out
+        m = _NUM_RE.match(text, pos)
+        if not m:
+            raise ValueError(f"bad {what} near {text[pos:pos + 12]!r}", out)
+        v = float(m.group(0))
+        if not math.isfinite(v):
+            raise ValueError(f"non-finite value in {what}", out)
+        out.append(v)
+        pos = m.end()
+
+
+def viewport_diagonal(w: float, h: float) -> float:
+    return math.sqrt((w * w + h * h) / 2.0)

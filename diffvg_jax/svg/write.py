@@ -1,0 +1,212 @@
+"""save_svg: diffvg_jax.Scene -> SVG text that load_svg reads back to the same arrays.
+
+Every float32 leaf is written as the shortest decimal that reads back to the same float32;
+values derived from two leaves (a rect's width = p_max - p_min) are written as exact
+float64 decimals so that load_svg's float64 sum lands on the same float32. Gradients are
+written to <defs> in userSpaceOnUse form with their full transform. Per-point stroke widths
+(which SVG cannot express) go to a ``dv:stroke-widths`` attribute in our namespace, with
+their mean as the standard ``stroke-width`` for other viewers.
+"""
+from __future__ import annotations
+
+import io
+import os
+from typing import List
+from xml.sax.saxutils import escape, quoteattr
+
+import numpy as np
+
+from .. import scene as S
+from .transforms import fmt32, fmt64, format_matrix
+from .xmlsafe import DV_NS, SVG_NS
+
+
+def save_svg(scene: S.Scene, target) -> None:
+    """Write ``scene`` as SVG to ``target``: a file path or a writable text stream.
+
+    Raises ValueError if the scene holds non-concrete arrays (tracers) or unknown objects.
+    """
+    text = to_svg_text(scene)
+    if hasattr(target, "write"):
+        target.write(text)
+        return
+    with open(os.fspath(target), "w", encoding="utf-8") as f:
+        f.write(text)
+
+
+def to_svg_text(scene: S.Scene) -> str:
+    """The SVG document for ``scene`` as a string."""
+    if not isinstance(scene, S.Scene):
+        raise ValueError(f"save_svg: expected a diffvg_jax.Scene, got {type(scene).__name__}")
+    w = _Writer()
+    body = io.StringIO()
+    for child in scene.children:
+        w.node(child, body, 1)
+    attrs = [f'xmlns="{SVG_NS}"', f'xmlns:dv="{DV_NS}"']
+    if scene.width is not None:
+        attrs.append(f'width="{int(scene.width)}"')
+    if scene.height is not None:
+        attrs.append(f'height="{int(scene.height)}"')
+    bg = _arr(scene.background, "Scene.background")
+    if bg.shape == (4,) and bg[3] != 0 or np.any(bg != 0):
+        attrs.append(f'style="background-color: {_rgba(bg)}"')
+    out = ['<?xml version="1.0" encoding="UTF-8"?>\n', "<svg " + " ".join(attrs) + ">\n"]
+    if w.defs:
+        out.append("  <defs>\n")
+        out += w.defs
+        out.append("  </defs>\n")
+    out.append(body.getvalue())
+    out.append("</svg>\n")
+    return "".join(out)
+
+
+def _arr(x, what) -> np.ndarray:
+    try:
+        return np.asarray(x, dtype=np.float32)
+    except Exception as e:  # tracers and other abstract values
+        raise ValueError(f"save_svg: {what} is not a concrete array ({type(x).__name__})") from e
+
+
+def _rgba(c) -> str:
+    c = np.asarray(c, np.float32)
+    return ("rgba(" + ", ".join(f"{float(v) * 100.0!r}%" for v in c[:3]) + f", {fmt32(c[3])})")
+
+
+def _rgb(c) -> str:
+    return "rgb(" + ", ".join(f"{float(v) * 100.0!r}%" for v in np.asarray(c, np.float32)[:3]) + ")"
+
+
+def _nums(a) -> str:
+    return " ".join(fmt32(v) for v in np.asarray(a, np.float32).ravel())
+
+
+class _Writer:
+    def __init__(self):
+        self.defs: List[str] = []
+
+    def node(self, obj, out, depth):
+        pad = "  " * depth
+        if isinstance(obj, S.Group):
+            attrs = self._common_group(obj)
+            out.write(f"{pad}<g{attrs}>\n")
+            for child in obj.children:
+                self.node(child, out, depth + 1)
+            out.write(f"{pad}</g>\n")
+            return
+        if not isinstance(obj, S.SHAPE_TYPES):
+            raise ValueError(f"save_svg: cannot write a {type(obj).__name__}")
+        tag, geom = self._geometry(obj)
+        out.write(f"{pad}<{tag}{geom}{self._style(obj)}/>\n")
+
+    def _common_group(self, g):
+        parts = []
+        if g.id is not None:
+            parts.append(f" id={quoteattr(g.id)}")
+        parts.append(f' transform="{format_matrix(_arr(g.transform, "Group.transform"))}"')
+        if g.opacity is not None:
+            parts.append(f' opacity="{fmt32(_arr(g.opacity, "Group.opacity"))}"')
+        return "".join(parts)
+
+    def _geometry(self, s):
+        name = type(s).__name__
+        if isinstance(s, S.Rect):
+            lo = _arr(s.p_min, "Rect.p_min").astype(np.float64)
+            hi = _arr(s.p_max, "Rect.p_max").astype(np.float64)
+            cr = _arr(s.corner_radius, "Rect.corner_radius")
+            size = hi - lo
+            # x, y as exact float64 decimals too: load_svg sums x + width in float64
+            g = (f' x="{fmt64(lo[0])}" y="{fmt64(lo[1])}" width="{fmt64(size[0])}" height="{fmt64(size[1])}"')
+            if np.any(cr != 0):
+                g += f' rx="{fmt32(cr[0])}" ry="{fmt32(cr[1])}"'
+            return "rect", g
+        if isinstance(s, S.Circle):
+            c, r = _arr(s.center, "Circle.center"), _arr(s.radius, "Circle.radius")
+            return "circle", f' cx="{fmt32(c[0])}" cy="{fmt32(c[1])}" r="{fmt32(r)}"'
+        if isinstance(s, S.Ellipse):
+            c, r = _arr(s.center, "Ellipse.center"), _arr(s.radius, "Ellipse.radius")
+            return "ellipse", f' cx="{fmt32(c[0])}" cy="{fmt32(c[1])}" rx="{fmt32(r[0])}" ry="{fmt32(r[1])}"'
+        if isinstance(s, (S.Polygon, S.Polyline)):
+            pts = _arr(s.points, f"{name}.points")
+            return name.lower(), f' points="{_nums(pts)}"'
+        pts = _arr(s.points, "Path.points")
+        if pts.ndim != 2 or pts.shape[0] != s.num_points():
+            raise ValueError(f"save_svg: Path.points has shape {pts.shape}, the structure needs ({s.num_points()}, 2)")
+        return "path", f' d="{path_data(pts, s.degrees, s.subpath_sizes, s.closed)}"'
+
+    def _style(self, s):
+        parts = []
+        if s.id is not None:
+            parts.append(f" id={quoteattr(s.id)}")
+        parts.append(f' transform="{format_matrix(_arr(s.transform, "transform"))}"')
+        parts.append(f' fill="{self._paint(s.fill)}"')
+        parts.append(f' stroke="{self._paint(s.stroke)}"')
+        sw = _arr(s.stroke_width, "stroke_width")
+        if sw.ndim == 0:
+            parts.append(f' stroke-width="{fmt32(sw)}"')
+        else:
+            parts.append(f' stroke-width="{fmt32(sw.mean())}" dv:stroke-widths="{_nums(sw)}"')
+        parts.append(f' fill-opacity="{fmt32(_arr(s.fill_opacity, "fill_opacity"))}"')
+        parts.append(f' stroke-opacity="{fmt32(_arr(s.stroke_opacity, "stroke_opacity"))}"')
+        if s.opacity is not None:
+            parts.append(f' opacity="{fmt32(_arr(s.opacity, "opacity"))}"')
+        parts.append(f' fill-rule="{s.fill_rule}" stroke-linejoin="{s.line_join}" stroke-linecap="{s.line_cap}"'
+                     f' stroke-miterlimit="{s.miter_limit!r}"')
+        if s.paint_order == "stroke":
+            parts.append(' paint-order="stroke"')
+        return "".join(parts)
+
+    def _paint(self, p):
+        if p is None:
+            return "none"
+        if isinstance(p, S.Solid):
+            return _rgba(_arr(p.color, "Solid.color"))
+        ident = f"dvgrad-{len(self.defs)}"
+        offsets = _arr(p.offsets, "gradient offsets")
+        colors = _arr(p.colors, "gradient colors")
+        t = format_matrix(_arr(p.transform, "gradient transform"))
+        if isinstance(p, S.LinearGradient):
+            a, b = _arr(p.start, "start"), _arr(p.end, "end")
+            head = (f'<linearGradient id="{ident}" gradientUnits="userSpaceOnUse" x1="{fmt32(a[0])}" '
+                    f'y1="{fmt32(a[1])}" x2="{fmt32(b[0])}" y2="{fmt32(b[1])}"')
+            tag = "linearGradient"
+        elif isinstance(p, S.RadialGradient):
+            c, f = _arr(p.center, "center"), _arr(p.focal, "focal")
+            head = (f'<radialGradient id="{ident}" gradientUnits="userSpaceOnUse" cx="{fmt32(c[0])}" '
+                    f'cy="{fmt32(c[1])}" r="{fmt32(_arr(p.radius, "radius"))}" fx="{fmt32(f[0])}" '
+                    f'fy="{fmt32(f[1])}" fr="{fmt32(_arr(p.focal_radius, "focal_radius"))}"')
+            tag = "radialGradient"
+        else:
+            raise ValueError(f"save_svg: unknown paint {type(p).__name__}")
+        lines = [f'    {head} gradientTransform="{t}" spreadMethod="{p.spread}">\n']
+        for off, col in zip(offsets.ravel(), colors.reshape(-1, 4)):
+            lines.append(f'      <stop offset="{fmt32(off)}" stop-color="{_rgb(col)}" '
+                         f'stop-opacity="{fmt32(col[3])}"/>\n')
+        lines.append(f"    </{tag}>\n")
+        self.defs.append("".join(lines))
+        return f"url(#{ident})"
+
+
+def path_data(points: np.ndarray, degrees, subpath_sizes, closed) -> str:
+    """SVG path data for diffvg_jax Path arrays (closed subpaths end with their start + Z)."""
+    cmds, k, i = [], 0, 0
+    letter = {1: "L", 2: "Q", 3: "C"}
+    for size, is_closed in zip(subpath_sizes, closed):
+        degs = degrees[k:k + size]
+        k += size
+        if size == 0:
+            continue
+        start = points[i]
+        cmds.append("M " + _nums(start))
+        i += 1
+        for j, d in enumerate(degs):
+            last = j == size - 1
+            if is_closed and last:
+                ctrl = np.concatenate([points[i:i + d - 1], start[None]], 0)
+                i += d - 1
+            else:
+                ctrl = points[i:i + d]
+                i += d
+            cmds.append(letter[d] + " " + _nums(ctrl))
+        if is_closed:
+            cmds.append("Z")
+    return " ".join(cmds)
