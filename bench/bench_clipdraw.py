@@ -66,7 +66,15 @@ def main(argv=None):
     rgb = jnp.full((args.size, args.size, 3), 0.5)
     views = jnp.full((args.augs, s, s, 3), 0.5)
     parts = args.parts.split(",")
-    rows = []
+    print(f"# {args.paths} strokes, {args.size} px canvas, {args.augs} views, CLIP {args.clip} (random weights); "
+          f"max_pieces {cap}; {jax.devices()[0].platform} ({platform.processor() or platform.machine()}), "
+          f"jax {jax.__version__}, median of {args.reps}")
+    print("| part | compile (s) | per iteration (ms) |")
+    print("| --- | ---: | ---: |", flush=True)
+
+    def row(name, fn, *fargs):
+        c, ms = _time(fn, *fargs, reps=args.reps)
+        print(f"| {name} | {c:.1f} | {ms:.0f} |", flush=True)
 
     def render_loss(sc):
         img = dv.render(sc, width=args.size, height=args.size, premultiplied=True, max_pieces=cap)
@@ -75,32 +83,22 @@ def main(argv=None):
     def aug_loss(x):
         return jnp.mean(clipdraw_augment(key, x, num_copies=args.augs, size=s))
 
-    def clip_loss(v):
-        f = clip.image_fn(clip.params, normalize(v))
+    def clip_loss(v, params):  # params as an argument: not baked into the executable
+        f = clip.image_fn(params, normalize(v))
         f = f / jnp.linalg.norm(f, axis=-1, keepdims=True)
         return -jnp.mean(f @ pos[0])
 
-    if "render" in parts:
-        rows.append(("render (fwd+bwd)",) + _time(jax.jit(jax.value_and_grad(render_loss)), scene, reps=args.reps))
     if "augment" in parts:
-        rows.append(("augment (fwd+bwd)",) + _time(jax.jit(jax.value_and_grad(aug_loss)), rgb, reps=args.reps))
+        row("augment (fwd+bwd)", jax.jit(jax.value_and_grad(aug_loss)), rgb)
     if "clip" in parts:
-        rows.append((f"CLIP {args.clip} (fwd+bwd)",) + _time(jax.jit(jax.value_and_grad(clip_loss)), views,
-                                                              reps=args.reps))
+        row(f"CLIP {args.clip} (fwd+bwd)", jax.jit(jax.value_and_grad(clip_loss)), views, clip.params)
+    if "render" in parts:
+        row("render (fwd+bwd)", jax.jit(jax.value_and_grad(render_loss)), scene)
     if "step" in parts:
         init_state, _, step, _ = make_step(leaf_roles(scene), clip.config, args.size, args.size, 1000,
-                                          args.augs, 1.0, 0.1, 0.01, 1.0, 50.0, 0.3, 0.5, (0.7, 0.9), dv.render)
+                                           args.augs, 1.0, 0.1, 0.01, 1.0, 50.0, 0.3, 0.5, (0.7, 0.9), dv.render)
         state = init_state(scene)
-        run = lambda sc: step(sc, state, key, clip.params, pos, neg, max_pieces=cap)
-        rows.append(("whole step",) + _time(run, scene, reps=args.reps))
-
-    print(f"# {args.paths} strokes, {args.size} px canvas, {args.augs} views, CLIP {args.clip} (random weights); "
-          f"max_pieces {cap}; {jax.devices()[0].platform} ({platform.processor() or platform.machine()}), "
-          f"jax {jax.__version__}, median of {args.reps}")
-    print("| part | compile (s) | per iteration (ms) |")
-    print("| --- | ---: | ---: |")
-    for name, c, ms in rows:
-        print(f"| {name} | {c:.1f} | {ms:.0f} |")
+        row("whole step", lambda sc: step(sc, state, key, clip.params, pos, neg, max_pieces=cap), scene)
 
 
 if __name__ == "__main__":

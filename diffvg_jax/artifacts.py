@@ -5,10 +5,9 @@ Images in memory are float32 arrays in [0, 1]: ``(H, W, 3)`` RGB or ``(H, W, 4)`
 """
 from __future__ import annotations
 
-import os
 import warnings
 from pathlib import Path
-from typing import Iterable, Optional, Sequence
+from typing import Iterable, Optional
 
 import numpy as np
 

@@ -228,13 +228,17 @@ def _paint_alpha(paint, opacity) -> float:
 
 
 def find_collapsed(scene: sc.Scene, *, width: int, height: int, min_alpha: float = 0.05,
-                   min_area: float = 1.0, min_length: float = 1.0) -> np.ndarray:
+                   min_area: float = 1.0, min_length: float = 1.0, min_relative: float = 0.0) -> np.ndarray:
     """bool (num_children,): which top-level children are untransformed :class:`Path` s that
     no longer contribute: alpha below ``min_alpha``; a fill whose control polygon encloses
     less than ``min_area`` px^2 (shoelace area); a stroke-only path whose control polygon is
     shorter than ``min_length`` px; or a control-point bounding box that misses the canvas.
+    With ``min_relative`` > 0, also paths whose ink (alpha x area for fills, alpha x
+    length x width for strokes, px^2) is below ``min_relative`` times the median ink of
+    the eligible paths not otherwise marked: faint or tiny paths that barely contribute.
     Other children are never marked."""
     out = np.zeros(len(scene.children), bool)
+    ink = np.full(len(scene.children), np.nan)
     for i, child in enumerate(scene.children):
         if not isinstance(child, sc.Path) or not np.allclose(np.asarray(child.transform), np.eye(3)):
             continue
@@ -252,12 +256,18 @@ def find_collapsed(scene: sc.Scene, *, width: int, height: int, min_alpha: float
             area = 0.5 * abs(np.dot(x, np.roll(y, -1)) - np.dot(y, np.roll(x, -1)))
             fill_dead = area < min_area
         else:
-            fill_dead = True
+            area, fill_dead = 0.0, True
         if child.stroke is not None and stroke_a >= min_alpha:
-            stroke_dead = np.sum(np.linalg.norm(np.diff(pts, axis=0), axis=1)) < min_length
+            length = np.sum(np.linalg.norm(np.diff(pts, axis=0), axis=1))
+            stroke_dead = length < min_length
         else:
-            stroke_dead = True
+            length, stroke_dead = 0.0, True
         out[i] = dead or (fill_dead and stroke_dead)
+        stroke_w = float(np.mean(np.asarray(child.stroke_width))) if child.stroke is not None else 0.0
+        ink[i] = fill_a * area + stroke_a * length * stroke_w
+    alive = np.isfinite(ink) & ~out
+    if min_relative > 0 and alive.any():
+        out |= alive & (ink < min_relative * np.median(ink[alive]))
     return out
 
 
@@ -390,9 +400,27 @@ def _as_target(target, background) -> np.ndarray:
     return t
 
 
-def _next_cap(n: int) -> int:
-    """Room for growth, rounded to a power of two so the cap (a static jit argument) rarely changes."""
-    return int(2 ** int(np.ceil(np.log2(max(256, 1.5 * n)))))
+def _next_cap(n: int, room: float = 4.0) -> int:
+    """A piece budget with ``room`` for growth, rounded up to a power of two.
+
+    The budget is a static argument of the jitted step: exceeding it means a recompilation
+    (minutes for hundreds of paths on CPU), while a larger budget only costs kernel work in
+    proportion. Strokes lengthen quickly early in a fit, hence the generous default."""
+    return int(2 ** int(np.ceil(np.log2(max(1024, room * n)))))
+
+
+_CAPS_COMPILED = {}  # id(step) -> piece budgets it has been compiled for
+
+
+def _reuse_cap(step, wanted: int, needed: int) -> int:
+    """A budget the cached step was already compiled for, if one covers ``needed`` without
+    being wasteful (at most 4x ``wanted``); else ``wanted``. Saves a recompilation when,
+    e.g., a drawing is refined right after it was made."""
+    known = _CAPS_COMPILED.setdefault(id(step), set())
+    fits = sorted(c for c in known if needed <= c <= 4 * wanted)
+    cap = fits[0] if fits else wanted
+    known.add(cap)
+    return cap
 
 
 def _pieces_needed(scene, width, height) -> Optional[int]:
@@ -454,7 +482,8 @@ def fit(target, *, num_paths: int = 256, mode: str = "stroke", iterations: int =
         lr_points: float = 1.0, lr_width: float = 0.1, lr_color: float = 0.01,
         min_width: float = 1.0, max_width: float = 2.0, max_segments: int = 3, num_segments: int = 4,
         init_radius: float = 0.05, init_width: float = 1.0,
-        densify: bool = False, densify_every: int = 50, densify_until: float = 0.8,
+        densify: bool = False, densify_every: int = 50, densify_until: float = 0.6,
+        densify_relative: float = 0.2,
         callback: Optional[Callable] = None, progress: bool = False, interruptible: bool = False,
         render_fn: Optional[Callable] = None):
     """Fit Bezier paths to ``target`` with Adam through the differentiable renderer.
@@ -480,7 +509,9 @@ def fit(target, *, num_paths: int = 256, mode: str = "stroke", iterations: int =
       init_radius: size of the random initial paths as a fraction of the canvas.
       init_width: initial stroke width in pixels.
       densify: re-seed collapsed paths every ``densify_every`` steps until
-        ``densify_until`` * iterations (see module docstring).
+        ``densify_until`` * iterations (see module docstring); ``densify_relative``: also
+        re-seed paths with less than this fraction of the median ink (see
+        :func:`find_collapsed`; 0 re-seeds only collapsed ones).
       callback: ``callback(step, scene, image)`` after every step and once at the end
         (not after an interruption);
         ``step`` counts the updates the scene has had, ``image`` is its render,
@@ -554,7 +585,7 @@ def fit(target, *, num_paths: int = 256, mode: str = "stroke", iterations: int =
     params = clamp(scene, limits)
     opt_state = optimizer.init(params)
     needed = _pieces_needed(params, width, height)
-    cap = None if needed is None else _next_cap(needed)
+    cap = None if needed is None else _reuse_cap(step, _next_cap(needed), needed)
     rng = key_to_rng(densify_key)
     losses, psnrs, densified = [], [], []
     interrupted = False
@@ -583,7 +614,7 @@ def fit(target, *, num_paths: int = 256, mode: str = "stroke", iterations: int =
                     bar.set_description("fitting")
             done = i + 1
             if densify and done % densify_every == 0 and done <= densify_stop:
-                which = find_collapsed(params, width=width, height=height)
+                which = find_collapsed(params, width=width, height=height, min_relative=densify_relative)
                 if which.any():
                     params = reseed_paths(params, which, rgb=np.asarray(rgb), target=target_np, rng=rng,
                                           radius=init_radius, stroke_width=min(max(init_width, min_width), max_width))
@@ -591,10 +622,10 @@ def fit(target, *, num_paths: int = 256, mode: str = "stroke", iterations: int =
                     # fresh Adam moments for the re-seeded paths (the optimiser state is list-shaped)
                     opt_state = reset_moments(opt_state, _child_mask(params, which))
                     densified.append((done, int(which.sum())))
-            if cap is not None and (done % 25 == 0):
+            if cap is not None and done % 10 == 0:
                 needed = _pieces_needed(params, width, height)
-                if needed > cap:
-                    cap = _next_cap(needed)
+                if needed > 0.8 * cap:  # grow before the renderer starts dropping edges
+                    cap = _reuse_cap(step, _next_cap(needed, room=2.0), needed)
             if bar is not None:
                 bar.update(1)
                 if done % 5 == 0 or done == iterations:
@@ -610,7 +641,8 @@ def fit(target, *, num_paths: int = 256, mode: str = "stroke", iterations: int =
 
     if cap is not None:
         needed = _pieces_needed(params, width, height)
-        cap = max(cap, _next_cap(needed))
+        if needed > cap:
+            cap = _reuse_cap(step, _next_cap(needed, room=1.0), needed)
     # The final metrics come from the step function too (its outputs describe the incoming
     # parameters; the update is discarded): no second compilation just for evaluation.
     _, _, final_loss, final_psnr, final_rgb = step(params, opt_state, target_j, bg_j, limits, opacity_scale, max_pieces=cap)
@@ -625,7 +657,8 @@ def fit(target, *, num_paths: int = 256, mode: str = "stroke", iterations: int =
         "iterations": n,
         "seconds": t_end - t0,
         "compile_seconds": compile_seconds,
-        "it_per_s": (n - 1) / (t_end - t_first) if n > 1 and t_end > t_first else float("nan"),
+        "it_per_s": (n - 1) / (t_end - t_first) if n > 1 and t_first is not None and t_end > t_first
+        else float("nan"),
         "densified": densified,
         "interrupted": interrupted,
         "background": bg,

@@ -21,9 +21,9 @@ from typing import Optional, Sequence
 PROG = "diffvg-fit"
 
 # Defaults sized so that the README's command finishes in about a minute on 2 CPU cores.
-DEFAULT_SIZE = 128
-DEFAULT_PATHS = 128
-DEFAULT_ITERS = 250
+DEFAULT_SIZE = 96
+DEFAULT_PATHS = 64
+DEFAULT_ITERS = 200
 MAX_SIZE = 2048  # longest canvas side we agree to optimise at (memory and time)
 
 
@@ -85,7 +85,8 @@ def build_parser() -> argparse.ArgumentParser:
                    "with imageio-ffmpeg installed); one frame every --every steps")
     p.add_argument("--fps", type=_positive_int("--fps"), default=10, help="animation frame rate (default 10)")
     p.add_argument("--densify", action="store_true", help="every --densify-every steps, re-seed paths that "
-                   "have collapsed (transparent, zero area, off canvas) where the error is largest")
+                   "have collapsed (transparent, zero area, off canvas) or barely contribute (under 20%% of the "
+                   "median ink) where the error is largest")
     p.add_argument("--densify-every", type=_positive_int("--densify-every"), default=50,
                    help="densification interval in steps (default 50)")
     p.add_argument("--quiet", action="store_true", help="no progress bar and no summary")

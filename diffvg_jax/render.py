@@ -37,6 +37,7 @@ from .validate import validate_scene
 
 DEFAULT_CURVE_PIECES = 16
 UNPREMULTIPLY_MIN_ALPHA = 1e-4
+ROUND_POINTS = 16  # points per round join / cap arc: sagitta 0.004 x half width
 
 
 @dataclass
@@ -101,10 +102,13 @@ def _shape_geometry(shape, parent, capacity):
         edges = []
         width = jnp.asarray(shape.stroke_width, float_dtype())
         for sub in subpaths:
-            verts, widths, mask = geometry.flatten_subpath(sub, to_canvas, capacity)
+            # Stroke centre lines get twice the capacity: they cannot use the fills' lifted
+            # midpoints, and chord errors move both sides of the outline.
+            verts, widths, mask = geometry.flatten_subpath(sub, to_canvas, 2 * capacity)
             w = widths if widths is not None else jnp.broadcast_to(width, verts.shape[:1])
             outline = stroke_outline(verts, 0.5 * jnp.maximum(w, 0.0), closed=sub.closed, joint_mask=mask,
-                                     join=shape.line_join, cap=shape.line_cap, miter_limit=shape.miter_limit)
+                                     join=shape.line_join, cap=shape.line_cap, miter_limit=shape.miter_limit,
+                                     round_points=ROUND_POINTS)
             edges.append(geometry.apply_transform(to_canvas, outline))
         out["stroke"] = jnp.concatenate(edges, axis=0) if edges else empty
     return out
@@ -191,6 +195,14 @@ def _pixel_centres(height, width):
     return jnp.stack([xs, ys], axis=-1)  # (H, W, 2)
 
 
+def _take(x, idx):
+    """x[idx] along axis 0, without the copy when idx is all of x in order (the usual case:
+    a scene without opacity groups)."""
+    if len(idx) == x.shape[0] and np.array_equal(idx, np.arange(len(idx))):
+        return x
+    return x[idx]
+
+
 def _transmittance(alpha):
     """prod_{m > e} (1 - alpha_m) for alpha (n, H, W): light that reaches layer e from above.
 
@@ -219,7 +231,7 @@ def _composite(node: _Node, layers: _Layers, coverage, height, width):
     parts, terms = [], []
     if solid_pos:
         idx = np.array([node.entries[k] for k in solid_pos])
-        a = coverage[idx] * (layers.colour[idx, 3] * layers.alpha[idx])[:, None, None]
+        a = _take(coverage, idx) * (layers.colour[idx, 3] * layers.alpha[idx])[:, None, None]
         parts.append(a)
     for k in other_pos:
         entry = node.entries[k]
@@ -242,7 +254,7 @@ def _composite(node: _Node, layers: _Layers, coverage, height, width):
     if solid_pos:
         pos = np.array(solid_pos)
         col = jnp.concatenate([layers.colour[idx, :3], jnp.ones((len(idx), 1), dt)], axis=1)
-        out = out + jnp.einsum("shw,sc->hwc", alpha[pos] * trans[pos], col)
+        out = out + jnp.einsum("shw,sc->hwc", _take(alpha, pos) * _take(trans, pos), col)
     for k, img in terms:
         out = out + img * trans[k][..., None]
     return out
@@ -254,14 +266,18 @@ def _auto_budget(need: int) -> int:
 
 
 def _default_budget(num_edges: int, height: int, width: int) -> int:
-    """Budget used when the scene is traced (inside the caller's jit): every edge can cost
-    two pieces plus a canvas-sized allowance; pass ``max_pieces`` for large shapes."""
-    return _auto_budget(2 * num_edges + 8 * (height + width))
+    """Budget used when the scene is traced (inside the caller's jit): one piece per edge
+    slot plus a canvas-sized allowance, rounded up to 4096. Flattening slots that a curve
+    does not need are zero-length and need no piece, so this usually has room to spare; a
+    run-time warning says when it does not (pass ``max_pieces`` for large shapes)."""
+    need = num_edges + 8 * (height + width)
+    return int(-(-need // 4096) * 4096)
 
 
 def _warn_budget(need, budget):
-    if int(need) > int(budget):
-        warnings.warn(f"diffvg_jax.render: the scene needs {int(need)} boundary pieces but max_pieces={int(budget)}; "
+    need = int(np.max(need))  # batched under vmap
+    if need > int(budget):
+        warnings.warn(f"diffvg_jax.render: the scene needs {need} boundary pieces but max_pieces={int(budget)}; "
                       "edges past the budget are dropped. Pass a larger max_pieces "
                       "(dv.pieces_needed(scene, width=..., height=...) gives the need).", RuntimeWarning, stacklevel=2)
 

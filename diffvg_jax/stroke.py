@@ -99,7 +99,7 @@ def piece_geometry(v):
     nxt = jax.lax.cummin(jnp.where(valid, idx, num), axis=0, reverse=True)
     src = jnp.where(prev >= 0, prev, nxt)
     has = src < num
-    t = jnp.where(has[:, None], own[jnp.clip(src, 0, num - 1)], jnp.array([1.0, 0.0], jnp.float32))
+    t = jnp.where(has[:, None], own[jnp.clip(src, 0, num - 1)], jnp.array([1.0, 0.0], own.dtype))
     return t, length, valid, src
 
 
@@ -199,7 +199,7 @@ def _join_slots(v, w, t, length, valid, src, jv, is_joint, *, closed, join, mite
     fwd = jnp.maximum(jnp.max(_dot(loops - vjs, to[:, None]), axis=1), 0.0)
     back = jax.lax.stop_gradient(jnp.where(local, back, 0.0))
     fwd = jax.lax.stop_gradient(jnp.where(local, fwd, 0.0))
-    load = jnp.zeros((num,), jnp.float32).at[A_c].add(back).at[B_c].add(fwd)
+    load = jnp.zeros((num,), back.dtype).at[A_c].add(back).at[B_c].add(fwd)
     piece_ok = load <= jax.lax.stop_gradient(length)
     use = jax.lax.stop_gradient(local & piece_ok[A_c] & piece_ok[B_c])
     # No turn at all (e.g. next to zero-length pieces): p_in == p_out, nothing to route.
@@ -222,7 +222,7 @@ def _join_slots(v, w, t, length, valid, src, jv, is_joint, *, closed, join, mite
     u = s_out * ni                      # unit start direction of the outer arc
     flat_extra = vj + wj * _rotate(u, 0.5 * phi)
     if join == "round":
-        frac = jnp.arange(1, round_points + 1, dtype=jnp.float32) / (round_points + 1)
+        frac = jnp.arange(1, round_points + 1, dtype=v.dtype) / (round_points + 1)
         joint_extra = vj[:, None] + wj[:, None] * _rotate(u[:, None], phi[:, None] * frac)
     elif join == "miter":
         # SVG: miter length / width = 1 / sin(theta / 2) = 1 / cos(phi / 2) <= limit.
@@ -297,8 +297,10 @@ def stroke_outline(vertices, half_widths, *, closed: bool, joint_mask, join: str
         raise ValueError(f"stroke_outline: round_points must be an int >= 1, got {round_points!r}")
     if not np.isfinite(miter_limit) or miter_limit < 1:
         raise ValueError(f"stroke_outline: miter_limit must be a finite number >= 1, got {miter_limit!r}")
-    v = jnp.asarray(vertices, jnp.float32)
-    w = jnp.asarray(half_widths, jnp.float32)
+    # float32, or float64 under jax_enable_x64 (finite-difference tests need the precision)
+    dtype = jax.dtypes.canonicalize_dtype(np.float64)
+    v = jnp.asarray(vertices, dtype)
+    w = jnp.asarray(half_widths, dtype)
     if v.ndim != 2 or v.shape[1] != 2 or v.shape[0] < 1:
         raise ValueError(f"stroke_outline: vertices must have shape (V, 2) with V >= 1, got {v.shape}")
     V = v.shape[0]
@@ -330,7 +332,7 @@ def stroke_outline(vertices, half_widths, *, closed: bool, joint_mask, join: str
         plus = plus.reshape(-1, 2)[sel]
         minus = minus.reshape(-1, 2)[sel]
     else:
-        plus = minus = jnp.zeros((0, 2), jnp.float32)
+        plus = minus = jnp.zeros((0, 2), v.dtype)
 
     if closed:
         return jnp.concatenate([_loop_edges(plus), _loop_edges(minus[::-1])], axis=0)
@@ -338,12 +340,12 @@ def stroke_outline(vertices, half_widths, *, closed: bool, joint_mask, join: str
     def cap_points(centre, half, tangent, normal, start):
         # From the '+' side to the '-' side at the end, from '-' to '+' at the start.
         if cap == "butt":
-            return jnp.zeros((0, 2), jnp.float32)
+            return jnp.zeros((0, 2), v.dtype)
         if cap == "square":
             if start:
                 return jnp.stack([centre - half * normal - half * tangent, centre + half * normal - half * tangent])
             return jnp.stack([centre + half * normal + half * tangent, centre - half * normal + half * tangent])
-        frac = jnp.arange(1, round_points + 1, dtype=jnp.float32) / (round_points + 1)
+        frac = jnp.arange(1, round_points + 1, dtype=v.dtype) / (round_points + 1)
         first = -normal if start else normal
         return centre + half * _rotate(jnp.broadcast_to(first, (round_points, 2)), np.pi * frac)
 

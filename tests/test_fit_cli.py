@@ -14,7 +14,6 @@ import numpy as np
 import pytest
 from PIL import Image
 
-import diffvg_jax as dv
 from diffvg_jax.artifacts import SnapshotWriter, load_image
 from diffvg_jax.fit import fit
 from diffvg_jax.fit_cli import main

@@ -41,6 +41,17 @@ def test_find_collapsed_marks_exactly_the_dead_paths(scene):
     np.testing.assert_array_equal(got, [False, True, True, False, True, True, False])
 
 
+def test_relative_ink_marks_faint_paths_too(scene):
+    # ink (px^2): blob 0 ~ 45, stroke 3 = 10; a faint copy of blob 0 at alpha 0.06 has ~2.7
+    faint = blob(8, 8, 4, alpha=0.06)
+    s = scene.replace(children=scene.children + (faint,))
+    base = find_collapsed(s, width=W, height=H)
+    assert not base[7]  # alpha above min_alpha: not collapsed in the strict sense
+    rel = find_collapsed(s, width=W, height=H, min_relative=0.5)
+    np.testing.assert_array_equal(rel, list(base[:7]) + [True])
+    assert not rel[0] and not rel[3]
+
+
 def test_reseed_moves_dead_paths_to_the_error_and_keeps_the_rest(scene):
     which = find_collapsed(scene, width=W, height=H)
     target = np.ones((H, W, 3), np.float32)

@@ -5,8 +5,16 @@ One scene holds every parameter kind (so the forward and the gradient each compi
 the loss is a fixed random weighting of the straight-alpha image over an opaque background.
 For every scalar leaf element, FD = (L(x + h) - L(x - h)) / 2h with h = 1e-5; the relative
 error |grad - FD| / max(|FD|, 1e-4 * max |FD|) must have median <= 1e-3 per parameter kind.
+
+Stroke outlines are computed in the scene's precision (float64 here), so stroke widths and
+the geometry of stroked shapes are checked at h = 1e-5 like everything else;
+test_stroke_geometry_gradients_coarse_step also checks them at h = 1e-3.
 """
 import functools
+import os
+import subprocess
+import sys
+import tempfile
 
 import jax
 import jax.numpy as jnp
@@ -18,6 +26,20 @@ import diffvg_jax as dv
 W = H = 24
 STEP = 1e-5
 MEDIAN_TOL = 1e-3
+COARSE_STEP = 1e-3
+COARSE_TOL = 2e-2
+
+# Parameters that move a stroke outline (the path, rect and polyline are stroked).
+STROKE_GEOMETRY = {".children[0].stroke_width", ".children[0].points", ".children[0].transform",
+                   ".children[3].stroke_width", ".children[3].p_min", ".children[3].p_max",
+                   ".children[3].corner_radius", ".children[3].transform",
+                   ".children[4].children[1].stroke_width", ".children[4].children[1].points",
+                   ".children[4].children[1].transform", ".children[4].transform"}
+# transforms apply to the finished outline in float64, so they pass at h = 1e-5 too
+# Stroke outlines follow the scene's precision since stroke.py computes in float_dtype(); the
+# set stays for kinds that would regress to float32-only precision.
+FLOAT32_NOISY = set()
+FLOAT32_STROKE = "stroke outline computed in float32 under x64 (stroke.py); FD at h=1e-5 is noise"
 
 
 def _rot(a, tx, ty, sx=1.0, sy=1.0):
@@ -32,7 +54,7 @@ def build_scene(f):
                             colors=f([[1.0, 0.2, 0.1, 1.0], [0.2, 0.9, 0.3, 0.7], [0.1, 0.2, 1.0, 0.9]]),
                             transform=f(_rot(0.2, 1.0, -0.5, 1.1, 0.9)), spread="reflect")
     rad = dv.RadialGradient(center=f([12.0, 12.0]), radius=f(7.0), focal=f([10.5, 13.0]), focal_radius=f(1.0),
-                            offsets=f([0.0, 0.6, 1.0]),
+                            offsets=f([0.05, 0.6, 0.95]),
                             colors=f([[0.9, 0.9, 0.1, 1.0], [0.1, 0.5, 0.9, 0.8], [0.6, 0.1, 0.4, 1.0]]),
                             transform=f(_rot(-0.3, 1.5, 0.5)), spread="pad")
     path = dv.Path(points=f([[3.2, 4.1], [10.3, 0.7], [15.2, 9.4], [20.6, 5.3], [18.1, 15.2], [9.7, 13.6]]),
@@ -49,7 +71,8 @@ def build_scene(f):
                            stroke=solid(0.2, 0.8, 0.2, 1.0), stroke_width=f([1.2, 2.1, 1.6, 0.9]),
                            line_join="miter", line_cap="round")
     group = dv.Group(children=(polygon, polyline), transform=f(_rot(-0.05, 0.7, -0.4)), opacity=f(0.75))
-    return dv.Scene(children=(path, circle, ellipse, rect, group), background=f([0.9, 0.85, 0.8, 1.0]))
+    scene = dv.Scene(children=(path, circle, ellipse, rect, group), background=f([0.9, 0.85, 0.8, 1.0]))
+    return jax.tree_util.tree_map(f, scene)  # defaults (opacities, transforms) too
 
 
 def _loss(scene, weights):
@@ -63,7 +86,33 @@ def _kind(path):
 
 @functools.lru_cache(maxsize=None)
 def gradient_report():
-    """{leaf key path: (analytic gradient, FD)} for all scalar parameters, float64."""
+    """{leaf key path: (analytic gradient, FD at STEP, FD at COARSE_STEP or None)}, float64.
+
+    Computed in a fresh interpreter: toggling x64 in a process that already rendered in
+    float32 breaks the renderer's caches (reported), and x64 must not leak into other tests.
+    """
+    with tempfile.TemporaryDirectory() as tmp:
+        out = os.path.join(tmp, "report.npz")
+        here = os.path.dirname(os.path.abspath(__file__))
+        code = f"import sys; sys.path.insert(0, {here!r}); import test_render_gradients as t; t._save_report({out!r})"
+        subprocess.run([sys.executable, "-c", code], check=True, cwd=here)
+        data = np.load(out, allow_pickle=False)
+        kinds = [str(k) for k in data["kinds"]]
+        return {k: (data[f"g{i}"], data[f"fd{i}"], data[f"fc{i}"] if f"fc{i}" in data else None)
+                for i, k in enumerate(kinds)}
+
+
+def _save_report(path):
+    report = _compute_report()
+    arrays = {"kinds": np.array(list(report))}
+    for i, (g, fd, fc) in enumerate(report.values()):
+        arrays[f"g{i}"], arrays[f"fd{i}"] = g, fd
+        if fc is not None:
+            arrays[f"fc{i}"] = fc
+    np.savez(path, **arrays)
+
+
+def _compute_report():
     with jax.enable_x64(True):
         f = lambda v: jnp.asarray(np.asarray(v, np.float64))
         scene = build_scene(f)
@@ -76,20 +125,24 @@ def gradient_report():
         out = {}
         for k, ((path, _), g) in enumerate(zip(flat, gflat)):
             g = np.asarray(g)
-            fds = np.zeros_like(leaves[k])
-            for idx in np.ndindex(leaves[k].shape):
-                if leaves[k].shape == (3, 3) and idx[0] == 2:
-                    fds[idx] = g[idx]  # projective row of an affine matrix: not a parameter
-                    continue
-                vals = []
-                for sign in (1.0, -1.0):
-                    pert = leaves[k].copy()
-                    pert[idx] += sign * STEP
-                    new = [jnp.asarray(v) for v in leaves]
-                    new[k] = jnp.asarray(pert)
-                    vals.append(float(loss(jax.tree_util.tree_unflatten(treedef, new), weights)))
-                fds[idx] = (vals[0] - vals[1]) / (2 * STEP)
-            out[_kind(path)] = (g, fds)
+            steps = (STEP, COARSE_STEP) if _kind(path) in STROKE_GEOMETRY else (STEP,)
+            fds = []
+            for step in steps:
+                fd = np.zeros_like(leaves[k])
+                for idx in np.ndindex(leaves[k].shape):
+                    if leaves[k].shape == (3, 3) and idx[0] == 2:
+                        fd[idx] = g[idx]  # projective row of an affine matrix: not a parameter
+                        continue
+                    vals = []
+                    for sign in (1.0, -1.0):
+                        pert = leaves[k].copy()
+                        pert[idx] += sign * step
+                        new = [jnp.asarray(v) for v in leaves]
+                        new[k] = jnp.asarray(pert)
+                        vals.append(float(loss(jax.tree_util.tree_unflatten(treedef, new), weights)))
+                    fd[idx] = (vals[0] - vals[1]) / (2 * step)
+                fds.append(fd)
+            out[_kind(path)] = (g, fds[0], fds[1] if len(fds) > 1 else None)
         return out
 
 
@@ -103,15 +156,31 @@ def relative_errors(g, fd, scale):
     return np.abs(g - fd) / np.maximum(np.abs(fd), 1e-4 * scale)
 
 
-@pytest.mark.parametrize("kind", _kinds())
-def test_gradient_matches_finite_differences(kind):
+def median_error(kind, coarse=False):
     report = gradient_report()
-    scale = max(np.abs(fd).max() for _, fd in report.values())
-    g, fd = report[kind]
+    scale = max(np.abs(r[1]).max() for r in report.values())
+    g, fd, fd_coarse = report[kind]
+    if coarse:
+        fd = fd_coarse
     assert np.all(np.isfinite(g)), kind
     mask = np.ones(fd.shape, bool)
     if fd.shape == (3, 3):
         mask[2] = False
-    assert np.abs(fd[mask]).max() > 1e-6 * scale, f"{kind}: the loss does not depend on it (test is vacuous)"
-    med = np.median(relative_errors(g[mask], fd[mask], scale))
-    assert med <= MEDIAN_TOL, f"{kind}: median relative error {med:.2e}; grad {g[mask]} fd {fd[mask]}"
+    if np.abs(fd[mask]).max() <= 1e-9 * scale:
+        # e.g. the stroke width of a shape without a stroke: the gradient must be zero too
+        assert np.abs(g[mask]).max() <= 1e-9 * scale, f"{kind}: FD is 0 but the gradient is {g[mask]}"
+        return 0.0, g[mask], fd[mask]
+    return np.median(relative_errors(g[mask], fd[mask], scale)), g[mask], fd[mask]
+
+
+@pytest.mark.parametrize("kind", [pytest.param(k, marks=pytest.mark.xfail(strict=True, reason=FLOAT32_STROKE))
+                                  if k in FLOAT32_NOISY else k for k in _kinds()])
+def test_gradient_matches_finite_differences(kind):
+    med, g, fd = median_error(kind)
+    assert med <= MEDIAN_TOL, f"{kind}: median relative error {med:.2e}; grad {g} fd {fd}"
+
+
+@pytest.mark.parametrize("kind", sorted(STROKE_GEOMETRY))
+def test_stroke_geometry_gradients_coarse_step(kind):
+    med, g, fd = median_error(kind, coarse=True)
+    assert med <= COARSE_TOL, f"{kind}: median relative error {med:.2e}; grad {g} fd {fd}"

@@ -52,6 +52,7 @@ _UNSUPPORTED_ELEMENTS = {"text", "image", "foreignObject", "pattern", "marker", 
                          "filter", "textPath", "tspan", "video", "audio", "canvas", "iframe"}
 _SHAPES = {"rect", "circle", "ellipse", "line", "polyline", "polygon", "path"}
 _CONTAINERS = {"g", "a", "svg", "switch"}
+_NO_STOPS = object()
 _URL = re.compile(r"^url\(\s*(['\"]?)#([^)'\"]*)\1\s*\)\s*(.*)$", re.S)
 
 
@@ -639,7 +640,10 @@ class _Loader:
                 if target is None:
                     self.warn(f"{describe(node)}: {which}: url(#{ident}) names no element ({which} none)")
                 return None
-            return self.gradient(target, bbox, node, which)
+            got = self.gradient(target, bbox, node, which)
+            if got is _NO_STOPS:   # a paint server without stops: the fallback, else none
+                return self._fallback(fallback, style) if fallback else None
+            return got
         return S.Solid(color=self._color(value, style))
 
     def _fallback(self, text, style):
@@ -697,7 +701,7 @@ class _Loader:
                 offsets.append(off)
                 colors.append((rgba[0], rgba[1], rgba[2], a))
         if not offsets:
-            return None
+            return _NO_STOPS
         if len(offsets) == 1:
             return S.Solid(color=colors[0])
         units = attr("gradientUnits") or "objectBoundingBox"
