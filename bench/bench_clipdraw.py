@@ -24,7 +24,6 @@ import warnings
 
 import jax
 import jax.numpy as jnp
-import numpy as np
 
 
 def _time(fn, *args, reps: int):

@@ -12,7 +12,6 @@ so far. Bad input gives a one-line message and exit status 2.
 from __future__ import annotations
 
 import argparse
-import math
 import sys
 from pathlib import Path
 from typing import Optional, Sequence
@@ -21,37 +20,8 @@ PROG = "diffvg-clipdraw"
 MAX_SIZE = 1024
 
 
-class UsageError(Exception):
-    """Bad input from the user: reported as one line, exit status 2."""
-
-
-class _Parser(argparse.ArgumentParser):
-    def error(self, message):
-        raise UsageError(message)
-
-
-def _positive_int(name):
-    def parse(text):
-        try:
-            v = int(text)
-        except ValueError:
-            raise argparse.ArgumentTypeError(f"{name} must be a whole number, got {text!r}") from None
-        if v < 1:
-            raise argparse.ArgumentTypeError(f"{name} must be at least 1, got {v}")
-        return v
-    return parse
-
-
-def _nonneg_float(name):
-    def parse(text):
-        try:
-            v = float(text)
-        except ValueError:
-            raise argparse.ArgumentTypeError(f"{name} must be a number, got {text!r}") from None
-        if not math.isfinite(v) or v < 0:
-            raise argparse.ArgumentTypeError(f"{name} must be a finite number >= 0, got {text!r}")
-        return v
-    return parse
+from .cli_common import Parser as _Parser, UsageError, run_main
+from .cli_common import nonneg_float as _nonneg_float, positive_int as _positive_int, say as _say
 
 
 def build_parser() -> argparse.ArgumentParser:
@@ -96,11 +66,6 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--fps", type=_positive_int("--fps"), default=10, help="animation frame rate (default 10)")
     p.add_argument("--quiet", action="store_true", help="no progress bar and no summary")
     return p
-
-
-def _say(args, message):
-    if not args.quiet:
-        print(message, file=sys.stderr)
 
 
 def _check_args(args):
@@ -190,23 +155,7 @@ def _run(args) -> int:
 
 def main(argv: Optional[Sequence[str]] = None) -> int:
     """Entry point of ``diffvg-clipdraw``; returns the exit status (0 ok, 2 bad input, 130 interrupted)."""
-    parser = build_parser()
-    try:
-        args = parser.parse_args(argv)
-    except UsageError as err:
-        parser.print_usage(sys.stderr)
-        print(f"{PROG}: error: {err}", file=sys.stderr)
-        return 2
-    except SystemExit as exit_:  # --help
-        return int(exit_.code or 0)
-    try:
-        return _run(args)
-    except UsageError as err:
-        print(f"{PROG}: error: {err}", file=sys.stderr)
-        return 2
-    except KeyboardInterrupt:
-        print(f"{PROG}: interrupted before the optimisation started; nothing written", file=sys.stderr)
-        return 130
+    return run_main(PROG, build_parser, _run, argv)
 
 
 if __name__ == "__main__":

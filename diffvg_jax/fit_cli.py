@@ -12,7 +12,6 @@ one-line message and exit status 2.
 from __future__ import annotations
 
 import argparse
-import math
 import sys
 import warnings
 from pathlib import Path
@@ -27,37 +26,8 @@ DEFAULT_ITERS = 200
 MAX_SIZE = 2048  # longest canvas side we agree to optimise at (memory and time)
 
 
-class UsageError(Exception):
-    """Bad input from the user: reported as one line, exit status 2."""
-
-
-class _Parser(argparse.ArgumentParser):
-    def error(self, message):  # argparse's own errors: same format, no SystemExit traceback
-        raise UsageError(message)
-
-
-def _positive_int(name):
-    def parse(text):
-        try:
-            v = int(text)
-        except ValueError:
-            raise argparse.ArgumentTypeError(f"{name} must be a whole number, got {text!r}") from None
-        if v < 1:
-            raise argparse.ArgumentTypeError(f"{name} must be at least 1, got {v}")
-        return v
-    return parse
-
-
-def _nonneg_float(name):
-    def parse(text):
-        try:
-            v = float(text)
-        except ValueError:
-            raise argparse.ArgumentTypeError(f"{name} must be a number, got {text!r}") from None
-        if not math.isfinite(v) or v < 0:
-            raise argparse.ArgumentTypeError(f"{name} must be a finite number >= 0, got {text!r}")
-        return v
-    return parse
+from .cli_common import Parser as _Parser, UsageError, run_main
+from .cli_common import nonneg_float as _nonneg_float, positive_int as _positive_int, say as _say
 
 
 def build_parser() -> argparse.ArgumentParser:
@@ -104,11 +74,6 @@ def build_parser() -> argparse.ArgumentParser:
                    "image border) or #rrggbb (default white)")
     p.add_argument("--loss", choices=("l2", "l1"), default="l2", help="image loss (default l2)")
     return p
-
-
-def _say(args, message):
-    if not args.quiet:
-        print(message, file=sys.stderr)
 
 
 def _check_outputs(args):
@@ -249,23 +214,7 @@ def _run(args) -> int:
 
 def main(argv: Optional[Sequence[str]] = None) -> int:
     """Entry point of ``diffvg-fit``; returns the exit status (0 ok, 2 bad input, 130 interrupted)."""
-    parser = build_parser()
-    try:
-        args = parser.parse_args(argv)
-    except UsageError as err:
-        parser.print_usage(sys.stderr)
-        print(f"{PROG}: error: {err}", file=sys.stderr)
-        return 2
-    except SystemExit as exit_:  # --help
-        return int(exit_.code or 0)
-    try:
-        return _run(args)
-    except UsageError as err:
-        print(f"{PROG}: error: {err}", file=sys.stderr)
-        return 2
-    except KeyboardInterrupt:
-        print(f"{PROG}: interrupted before the optimisation started; nothing written", file=sys.stderr)
-        return 130
+    return run_main(PROG, build_parser, _run, argv)
 
 
 if __name__ == "__main__":

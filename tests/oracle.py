@@ -40,7 +40,7 @@ overlapping stroke pieces) are flagged; tests exclude them from per-pixel maxima
 from __future__ import annotations
 
 import math
-from typing import Callable, List, NamedTuple, Optional, Sequence
+from typing import Callable, List, NamedTuple, Sequence
 
 import numpy as np
 

@@ -3,7 +3,6 @@ linearity / adjoint checks of the gradient, and the random parameters' ranges.""
 import jax
 import jax.numpy as jnp
 import numpy as np
-import pytest
 from PIL import Image
 
 from diffvg_jax import augment as A

@@ -13,7 +13,6 @@ import json
 import os
 import warnings
 
-import numpy as np
 import pytest
 
 HERE = os.path.dirname(os.path.abspath(__file__))

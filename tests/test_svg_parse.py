@@ -3,7 +3,6 @@
 Independent references: hand-computed matrices and colours, the SVG / CSS specs' numbers.
 No rendering here (fast)."""
 import io
-import math
 import warnings
 
 import numpy as np

@@ -18,13 +18,12 @@ one-line torch command that converts them to safetensors once.
 """
 from __future__ import annotations
 
-import dataclasses
 import functools
 import json
 import os
 import re
 from dataclasses import dataclass
-from typing import Dict, Optional, Sequence, Union
+from typing import Dict, Optional, Union
 
 import jax
 import jax.numpy as jnp

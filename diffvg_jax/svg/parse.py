@@ -27,10 +27,10 @@ from . import css, paths
 from .colors import parse_color
 from .errors import (MAX_CANVAS, MAX_DASHES, MAX_DEPTH, MAX_POINTS, MAX_SHAPES, Reporter,
                      describe)
-from .transforms import parse_transform, scale, translate
+from .transforms import parse_transform, translate
 from .units import (DEFAULT_FONT_SIZE, parse_length, parse_numbers, split_list,
                     viewport_diagonal)
-from .xmlsafe import DV_NS, Node, parse_document, read_source
+from .xmlsafe import Node, parse_document, read_source
 
 
 # property -> (inherited, initial value)

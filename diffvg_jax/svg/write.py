@@ -12,7 +12,7 @@ from __future__ import annotations
 import io
 import os
 from typing import List
-from xml.sax.saxutils import escape, quoteattr
+from xml.sax.saxutils import quoteattr
 
 import numpy as np
 
