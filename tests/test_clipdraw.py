@@ -17,7 +17,7 @@ from diffvg_jax.clipdraw import clipdraw, points_schedule
 from diffvg_jax.clipdraw_cli import main
 
 # Small enough for CI, large enough that strokes cover a visible part of the canvas.
-E2E = dict(num_paths=6, iterations=8, canvas_size=32, num_augs=2, lr_color=0.1, lr_width=0.5,
+E2E = dict(num_paths=6, iterations=8, canvas_size=32, num_augs=2, max_segments=1, lr_color=0.1, lr_width=0.5,
            init_width=3.0, seed=0, negative_prompts=["a photo"])
 PROMPT = "a drawing of a cat"
 

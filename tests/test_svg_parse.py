@@ -256,14 +256,16 @@ def test_entity_bomb_and_external_entity_are_refused(tmp_path):
     np.testing.assert_allclose(only(load_svg(ok)).fill.color, [0, 128 / 255, 0, 1], atol=1e-7)
 
 
-def test_use_cycles_deep_nesting_and_use_bombs():
+def test_use_cycles_deep_nesting_and_use_bombs(monkeypatch):
     with pytest.warns(SVGWarning, match="cycle"):
         sc = load_svg(svg('<g id="a"><use href="#b"/></g><g id="b"><use href="#a"/><rect width="1" height="1"/></g>'))
     assert len(shapes(sc)) == 1   # as resvg: every <use> that leads into the cycle is dropped
     deep = svg("<g>" * 400 + "</g>" * 400)
     with pytest.raises(ValueError, match="deeper"):
         load_svg(deep)
-    # each level doubles: 2^30 shapes if expanded blindly
+    # each level doubles: 2^30 shapes if expanded blindly. A lower cap keeps the test fast;
+    # the mechanism is the same one that enforces the real MAX_SHAPES.
+    monkeypatch.setattr("diffvg_jax.svg.parse.MAX_SHAPES", 2000)
     levels = '<rect id="l0" width="1" height="1"/>' + "".join(
         f'<g id="l{i}"><use href="#l{i - 1}"/><use href="#l{i - 1}"/></g>' for i in range(1, 31))
     with pytest.raises(ValueError, match="more than"):
