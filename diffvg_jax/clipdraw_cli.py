@@ -44,6 +44,8 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--negative-weight", type=_nonneg_float("--negative-weight"), default=0.3,
                    help="weight of each negative caption (default 0.3)")
     p.add_argument("--paths", type=_positive_int("--paths"), default=256, help="number of strokes (default 256)")
+    p.add_argument("--max-segments", type=_positive_int("--max-segments"), default=3,
+                   help="each stroke has 1 .. this many cubic segments (default 3)")
     p.add_argument("--iters", type=_positive_int("--iters"), default=1000, help="iterations (default 1000)")
     p.add_argument("--size", type=_positive_int("--size"), default=224, help="canvas side in pixels (default 224)")
     p.add_argument("--augs", type=_positive_int("--augs"), default=4,
@@ -125,6 +127,7 @@ def _run(args) -> int:
     try:
         scene, history = clipdraw(
             args.prompt, clip=clip, num_paths=args.paths, iterations=args.iters, canvas_size=args.size,
+            max_segments=args.max_segments,
             num_augs=args.augs, negative_prompts=args.negative, negative_weight=args.negative_weight,
             lr_points=args.lr_points, lr_width=args.lr_width, lr_color=args.lr_color,
             max_width=args.max_width, init_width=max(args.stroke_width, 1.0), seed=args.seed,

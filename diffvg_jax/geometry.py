@@ -66,13 +66,6 @@ def safe_inverse(m):
     return jnp.concatenate([top, jnp.array([[0.0, 0.0, 1.0]], m.dtype)], axis=0)
 
 
-def linear_scale(m):
-    """A scalar scale factor of the affine map (sqrt |det|), used for stroke widths of
-    shapes that cannot carry a non-uniform stroke exactly."""
-    det = m[0, 0] * m[1, 1] - m[0, 1] * m[1, 0]
-    return jnp.sqrt(jnp.abs(det) + 1e-30)
-
-
 # ---------------------------------------------------------------------------------------
 # Shapes to cubic subpaths
 # ---------------------------------------------------------------------------------------

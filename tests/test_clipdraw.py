@@ -97,7 +97,7 @@ def test_cli_runs_and_writes_outputs(tmp_path, e2e, capsys):
     if not hasattr(svg, "save_svg"):
         pytest.skip("diffvg_jax.svg.save_svg not available yet")
     out = tmp_path / "cat.svg"
-    rc = main(["a drawing of a cat", "--random-clip", "tiny", "--out", str(out), "--paths", "6", "--iters", "8",
+    rc = main(["a drawing of a cat", "--random-clip", "tiny", "--out", str(out), "--paths", "6", "--max-segments", "1", "--iters", "8",
                "--size", "32", "--augs", "2", "--lr-color", "0.1", "--lr-width", "0.5", "--stroke-width", "3",
                "--max-pieces", str(e2e[1]["max_pieces"]), "--snapshots", str(tmp_path / "snaps"),
                "--every", "4", "--video", str(tmp_path / "a.gif"), "--negative", "a photo"])
