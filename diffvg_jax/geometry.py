@@ -110,10 +110,10 @@ def _elevate(values, src, w):
 def _line_subpath(points, closed, widths):
     n = points.shape[0]
     k = n if closed else n - 1
-    if k <= 0:
-        src = np.zeros((1, 4), np.int64) if n else None
-        if src is None:
-            return []
+    if n == 0:
+        return []
+    if k <= 0:  # a single point: one degenerate segment (round / square caps still draw it)
+        src = np.zeros((1, 4), np.int64)
         w = np.zeros((1, 4, 4), np.float64)
         w[0, :, 0] = 1.0
         return [Subpath(_elevate(points, src, w), False, None if widths is None else _elevate(widths, src, w))]

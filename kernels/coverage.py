@@ -186,20 +186,22 @@ def _accumulate(idx, deltas, num_layers, height, width):
     return jnp.cumsum(buf, axis=2)[:num_layers, 1:height + 1, 2:width + 2]
 
 
-@functools.partial(jax.custom_vjp, nondiff_argnums=(2, 3, 4, 5))
-def _winding(edges, layer_ids, num_layers, height, width, max_pieces):
-    pieces, layer, _ = _make_pieces(edges, layer_ids, height, width, max_pieces)
-    r0, c0 = _piece_footprint(pieces)
-    idx = _flat_index(layer, r0, c0, num_layers, height, width)
-    return _accumulate(idx, _piece_deltas(pieces, r0, c0), num_layers, height, width)
-
-
-def _winding_fwd(edges, layer_ids, num_layers, height, width, max_pieces):
+def _winding_forward(edges, layer_ids, num_layers, height, width, max_pieces):
+    """The winding integral and what its VJP needs (the integer footprint, not the pieces)."""
     pieces, layer, _ = _make_pieces(edges, layer_ids, height, width, max_pieces)
     r0, c0 = _piece_footprint(pieces)
     idx = _flat_index(layer, r0, c0, num_layers, height, width)
     out = _accumulate(idx, _piece_deltas(pieces, r0, c0), num_layers, height, width)
     return out, (edges, layer_ids, idx, r0, c0)
+
+
+@functools.partial(jax.custom_vjp, nondiff_argnums=(2, 3, 4, 5))
+def _winding(edges, layer_ids, num_layers, height, width, max_pieces):
+    return _winding_forward(edges, layer_ids, num_layers, height, width, max_pieces)[0]
+
+
+def _winding_fwd(edges, layer_ids, num_layers, height, width, max_pieces):
+    return _winding_forward(edges, layer_ids, num_layers, height, width, max_pieces)
 
 
 def _winding_bwd(num_layers, height, width, max_pieces, res, g):
