@@ -66,7 +66,7 @@ def main(argv=None):
     views = jnp.full((args.augs, s, s, 3), 0.5)
     parts = args.parts.split(",")
     print(f"# {args.paths} strokes, {args.size} px canvas, {args.augs} views, CLIP {args.clip} (random weights); "
-          f"max_pieces {cap}; {jax.devices()[0].platform} ({platform.processor() or platform.machine()}), "
+          f"max_pieces {cap[0]}, max_depth {cap[1]}; {jax.devices()[0].platform} ({platform.processor() or platform.machine()}), "
           f"jax {jax.__version__}, median of {args.reps}")
     print("| part | compile (s) | per iteration (ms) |")
     print("| --- | ---: | ---: |", flush=True)
@@ -76,7 +76,8 @@ def main(argv=None):
         print(f"| {name} | {c:.1f} | {ms:.0f} |", flush=True)
 
     def render_loss(sc):
-        img = dv.render(sc, width=args.size, height=args.size, premultiplied=True, max_pieces=cap)
+        img = dv.render(sc, width=args.size, height=args.size, premultiplied=True, max_pieces=cap[0],
+                        max_depth=cap[1], check_budget=False)
         return jnp.mean(img[..., :3] + 1.0 - img[..., 3:4])
 
     def aug_loss(x):
@@ -97,7 +98,7 @@ def main(argv=None):
         init_state, _, step, _ = make_step(leaf_roles(scene), clip.config, args.size, args.size, 1000,
                                            args.augs, 1.0, 0.1, 0.01, 1.0, 50.0, 0.3, 0.5, (0.7, 0.9), dv.render)
         state = init_state(scene)
-        row("whole step", lambda sc: step(sc, state, key, clip.params, pos, neg, max_pieces=cap), scene)
+        row("whole step", lambda sc: step(sc, state, key, clip.params, pos, neg, budget=cap), scene)
 
 
 if __name__ == "__main__":

@@ -72,8 +72,11 @@ def main(argv=None):
     args = p.parse_args(argv)
 
     import jax
+    from diffvg_jax import keep_freed_memory
     from diffvg_jax.artifacts import load_image
     from diffvg_jax.fit import fit
+
+    keep_freed_memory()  # as diffvg-fit does
 
     dens = {"both": [False, True], "on": [True], "off": [False]}[args.densify]
     targets = {Path(f).stem: load_image(f, size=args.size) for f in args.images}

@@ -9,6 +9,11 @@ For each: compile time of forward and of forward+backward, medians of forward an
 forward+backward (jitted, inputs on device), XLA's peak temporary memory of each program,
 and the peers' forward render of the same SVG text (parsed once; render only) as ratios.
 
+The renderer's static budgets (boundary pieces, layers per 16 x 16 tile) are measured on the
+scene first, as ``render`` does on a concrete scene and fit / clipdraw do in their loops.
+By default glibc is told to keep freed memory (``dv.keep_freed_memory``, as the command-line
+tools do); ``--system-malloc`` measures without it.
+
 Usage: python bench/bench_render.py [--repeat 7] [--scenes painterly-224,clipdraw-224,svg-512]
 Needs: pip install skia-python resvg   (bench only, not project dependencies)
 """
@@ -123,9 +128,13 @@ def bench_scene(kind: str, repeat: int):
     scene, size = random_scene(kind)
     budget = dv.pieces_needed(scene, width=size, height=size)
     budget = 1 << int(np.ceil(np.log2(budget * 1.1)))
-    fwd = jax.jit(lambda s: dv.render(s, width=size, height=size, max_pieces=budget))
+    depth = dv.depth_needed(scene, width=size, height=size, max_pieces=budget)
+    depth = min(len(scene.children), -(-depth // 8) * 8)
+    # Budgets measured above (as fit and clipdraw do), so no run-time budget check.
+    kw = dict(width=size, height=size, max_pieces=budget, max_depth=depth, check_budget=False)
+    fwd = jax.jit(lambda s: dv.render(s, **kw))
     target = jnp.asarray(np.random.default_rng(1).uniform(0, 1, (size, size, 4)), jnp.float32)
-    grad = jax.jit(jax.grad(lambda s: jnp.mean((dv.render(s, width=size, height=size, max_pieces=budget) - target) ** 2)))
+    grad = jax.jit(jax.grad(lambda s: jnp.mean((dv.render(s, **kw) - target) ** 2)))
 
     t = time.perf_counter()
     fwd_c = fwd.lower(scene).compile()
@@ -143,7 +152,7 @@ def bench_scene(kind: str, repeat: int):
     t_fwd = median_time(lambda: fwd_c(scene), repeat)
     t_grad = median_time(lambda: grad_c(scene), repeat)
     p = peers(scene_svg(scene, size), size, repeat)
-    return dict(scene=kind, pieces=budget, compile_fwd=compile_fwd, compile_grad=compile_grad, fwd=t_fwd, grad=t_grad,
+    return dict(scene=kind, pieces=budget, depth=depth, compile_fwd=compile_fwd, compile_grad=compile_grad, fwd=t_fwd, grad=t_grad,
                 mem_fwd=peak(fwd_c), mem_grad=peak(grad_c), **p)
 
 
@@ -151,16 +160,20 @@ def main():
     ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     ap.add_argument("--repeat", type=int, default=7)
     ap.add_argument("--scenes", default="painterly-224,clipdraw-224,svg-512")
+    ap.add_argument("--system-malloc", action="store_true",
+                    help="leave glibc's allocator settings alone (default: dv.keep_freed_memory(), as the CLIs do)")
     args = ap.parse_args()
-    print(f"device: {jax.devices()[0].platform} ({jax.device_count()} device(s)), jax {jax.__version__}")
-    print("| scene | fwd ms | fwd+bwd ms | compile fwd / fwd+bwd s | peak MiB fwd / fwd+bwd | skia ms | resvg ms | fwd / skia | fwd+bwd / skia |")
-    print("|---|---|---|---|---|---|---|---|---|")
+    tuned = False if args.system_malloc else dv.keep_freed_memory()
+    print(f"device: {jax.devices()[0].platform} ({jax.device_count()} device(s)), jax {jax.__version__}, "
+          f"keep_freed_memory: {tuned}")
+    print("| scene | budgets (pieces, depth) | fwd ms | fwd+bwd ms | compile fwd / fwd+bwd s | peak MiB fwd / fwd+bwd | skia ms | resvg ms | fwd / skia | fwd+bwd / skia |")
+    print("|---|---|---|---|---|---|---|---|---|---|")
     for kind in args.scenes.split(","):
         r = bench_scene(kind, args.repeat)
         skia_t = r.get("skia")
         ratio = lambda x: f"{x / skia_t:.1f}x" if skia_t else "n/a"
         mem = lambda x: "n/a" if x is None else f"{x:.0f}"
-        print(f"| {r['scene']} | {r['fwd'] * 1e3:.1f} | {r['grad'] * 1e3:.1f} | {r['compile_fwd']:.1f} / {r['compile_grad']:.1f} | "
+        print(f"| {r['scene']} | {r['pieces']}, {r['depth']} | {r['fwd'] * 1e3:.1f} | {r['grad'] * 1e3:.1f} | {r['compile_fwd']:.1f} / {r['compile_grad']:.1f} | "
               f"{mem(r['mem_fwd'])} / {mem(r['mem_grad'])} | {skia_t * 1e3 if skia_t else float('nan'):.1f} | "
               f"{r.get('resvg', float('nan')) * 1e3:.1f} | {ratio(r['fwd'])} | {ratio(r['grad'])} |", flush=True)
 

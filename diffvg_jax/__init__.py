@@ -3,13 +3,15 @@
 Public API (see README.md):
   scene model   Scene, Group, Path, Circle, Ellipse, Rect, Polygon, Polyline,
                 Solid, LinearGradient, RadialGradient, rgba
-  rendering     render(scene, *, width, height, ...)
+  rendering     render(scene, *, width, height, ...); pieces_needed, depth_needed (static
+                budgets inside your own jit); keep_freed_memory (faster CPU runs)
   SVG           load_svg, save_svg (module diffvg_jax.svg)
   applications  fit (painterly fitting), clipdraw, clip (CLIP in flax)
 """
 from .scene import (Scene, Group, Path, Circle, Ellipse, Rect, Polygon, Polyline, Solid,
                     LinearGradient, RadialGradient, rgba, replace, identity_transform)
-from .render import render, pieces_needed
+from .render import render, pieces_needed, depth_needed
+from .cpu_memory import keep_freed_memory
 
 __version__ = "0.1.0"
 

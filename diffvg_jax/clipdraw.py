@@ -91,11 +91,12 @@ def make_step(labels, config: CLIPConfig, width: int, height: int, iterations: i
     of the scene; init_state(scene) gives the optimiser state, clamp(scene) projects the
     parameters into range.
 
-    step(scene, opt_state, key, clip_params, pos (1, E), neg (K, E), max_pieces) ->
+    step(scene, opt_state, key, clip_params, pos (1, E), neg (K, E), budget) ->
       (scene, opt_state, loss, score, rgb): ``score`` is the mean cosine of the augmented
       views with the prompt and ``rgb`` float32 (H, W, 3) the render over white, both of the
       incoming scene. evaluate(clip_params, pos, rgb) -> the cosine of the un-augmented
-      drawing ``rgb`` (CLIP's resize / centre crop) with the prompt.
+      drawing ``rgb`` (CLIP's resize / centre crop) with the prompt. ``budget`` is the static
+      renderer budget (max_pieces, max_depth) from :func:`_budget`.
     """
     model = CLIPModel(config)
     size = config.vision.image_size
@@ -128,17 +129,19 @@ def make_step(labels, config: CLIPConfig, width: int, height: int, iterations: i
     def init_state(scene):
         return optimizer.init(jax.tree.leaves(scene))
 
-    def render_rgb(scene, max_pieces):
-        img = render_fn(scene, width=width, height=height, premultiplied=True, max_pieces=max_pieces)
+    def render_rgb(scene, budget):
+        # the loop re-measures the needs every few steps: no run-time check (it costs time)
+        img = render_fn(scene, width=width, height=height, premultiplied=True, max_pieces=budget[0],
+                        max_depth=budget[1], check_budget=False)
         return img[..., :3] + (1.0 - img[..., 3:4]) * WHITE
 
     def encode(clip_params, pixels):
         return _unit(model.apply({"params": clip_params}, pixels, method="encode_image"))
 
-    @functools.partial(jax.jit, static_argnames=("max_pieces",))
-    def step(scene, opt_state, key, clip_params, pos, neg, max_pieces):
+    @functools.partial(jax.jit, static_argnames=("budget",))
+    def step(scene, opt_state, key, clip_params, pos, neg, budget):
         def objective(s):
-            rgb = render_rgb(s, max_pieces)
+            rgb = render_rgb(s, budget)
             views = clipdraw_augment(key, rgb, num_copies=num_augs, size=size, distortion=distortion,
                                      scale=crop_scale, fill=WHITE)
             feats = encode(clip_params, normalize(views))
@@ -163,12 +166,23 @@ def make_step(labels, config: CLIPConfig, width: int, height: int, iterations: i
     return init_state, clamp, step, evaluate
 
 
-def _budget(scene, width, height) -> int:
-    """Renderer work budget for the traced step: the concrete need with 2x headroom,
-    rounded up to a power of two (a static argument, so it rarely changes)."""
-    from .render import pieces_needed
-    need = int(pieces_needed(scene, width=width, height=height))
-    return int(2 ** int(np.ceil(np.log2(max(1024, 2 * need)))))
+def _budget(scene, width, height, max_pieces: Optional[int] = None) -> Tuple[int, int]:
+    """Renderer budgets (max_pieces, max_depth) for the traced step: the concrete needs
+    with 2x headroom, pieces rounded up to a power of two (or ``max_pieces`` when fixed),
+    depth to a multiple of 8. Static arguments, so they rarely change."""
+    from .render import SMALL_SCENE_LAYERS, _num_layers, _round_depth, depth_needed, pieces_needed
+    if max_pieces is None:
+        need = int(pieces_needed(scene, width=width, height=height))
+        max_pieces = int(2 ** int(np.ceil(np.log2(max(1024, 2 * need)))))
+    layers = _num_layers(scene)
+    if layers <= SMALL_SCENE_LAYERS:  # every layer: no counting pass to compile
+        return int(max_pieces), max(layers, 1)
+    depth = int(depth_needed(scene, width=width, height=height, max_pieces=int(max_pieces)))
+    return int(max_pieces), _round_depth(2 * depth, layers)
+
+
+def _grow(cap, new):
+    return tuple(max(a, b) for a, b in zip(cap, new))
 
 
 def clipdraw(prompt: str, *, clip: CLIP, num_paths: int = 256, iterations: int = 1000,
@@ -208,7 +222,8 @@ def clipdraw(prompt: str, *, clip: CLIP, num_paths: int = 256, iterations: int =
       interruptible: on KeyboardInterrupt return the drawing so far (history['interrupted']).
       budget_every: steps between re-measurements of the renderer's work budget.
       max_pieces: a fixed renderer work budget (see :func:`diffvg_jax.render`) instead of
-        measuring the scene (saves compiling the measurement; too small drops edges).
+        measuring the scene (saves compiling the measurement; too small drops edges). The
+        depth budget is still measured (for more than 16 paths).
       render_fn: renderer with :func:`diffvg_jax.render`'s signature (default: that one).
 
     Returns:
@@ -217,7 +232,7 @@ def clipdraw(prompt: str, *, clip: CLIP, num_paths: int = 256, iterations: int =
       augmented views), 'initial_score' and 'final_score' (cosine of the un-augmented
       drawing with the prompt), 'iterations', 'seconds', 'it_per_s' (excluding the first,
       compiling step), 'compile_seconds', 'interrupted', 'width', 'height', 'prompt',
-      'negative_prompts', 'max_pieces', 'image' (float32 (H, W, 3), the final drawing over
+      'negative_prompts', 'max_pieces', 'max_depth' (the renderer budgets), 'image' (float32 (H, W, 3), the final drawing over
       white).
     """
     if not isinstance(prompt, str) or not prompt.strip():
@@ -265,8 +280,8 @@ def clipdraw(prompt: str, *, clip: CLIP, num_paths: int = 256, iterations: int =
     neg = text_features(clip, negative_prompts)
     params = clamp(scene)
     opt_state = init_state(params)
-    fixed_cap = max_pieces is not None
-    cap = int(max_pieces) if fixed_cap else _budget(params, width, height)
+    fixed_pieces = None if max_pieces is None else int(max_pieces)
+    cap = _budget(params, width, height, fixed_pieces)
     initial_score = None
 
     bar = None
@@ -278,10 +293,10 @@ def clipdraw(prompt: str, *, clip: CLIP, num_paths: int = 256, iterations: int =
     t0 = time.perf_counter()
     try:
         for i in range(int(iterations)):
-            if i and i % budget_every == 0 and not fixed_cap:
-                cap = max(cap, _budget(params, width, height))
+            if i and i % budget_every == 0:
+                cap = _grow(cap, _budget(params, width, height, fixed_pieces))
             new_params, opt_state, loss, score, rgb = step(params, opt_state, jax.random.fold_in(aug_key, i),
-                                                           clip.params, pos, neg, max_pieces=cap)
+                                                           clip.params, pos, neg, budget=cap)
             if i == 0:
                 initial_score = evaluate(clip.params, pos, rgb)
             if callback is not None:
@@ -305,10 +320,9 @@ def clipdraw(prompt: str, *, clip: CLIP, num_paths: int = 256, iterations: int =
     t_end = time.perf_counter()
     seconds = t_end - t0
     done = len(scores)
-    if not fixed_cap:
-        cap = max(cap, _budget(params, width, height))
+    cap = _grow(cap, _budget(params, width, height, fixed_pieces))
     # One more (discarded) step renders the final scene with the compiled code.
-    rgb = step(params, opt_state, aug_key, clip.params, pos, neg, max_pieces=cap)[4]
+    rgb = step(params, opt_state, aug_key, clip.params, pos, neg, budget=cap)[4]
     final_score = evaluate(clip.params, pos, rgb)
     if initial_score is None:
         initial_score = final_score
@@ -319,5 +333,5 @@ def clipdraw(prompt: str, *, clip: CLIP, num_paths: int = 256, iterations: int =
                    initial_score=float(initial_score), final_score=float(final_score), iterations=done,
                    seconds=seconds, it_per_s=it_per_s, compile_seconds=compile_seconds,
                    interrupted=interrupted, width=width, height=height, prompt=prompt,
-                   negative_prompts=negative_prompts, max_pieces=cap, image=np.asarray(rgb))
+                   negative_prompts=negative_prompts, max_pieces=cap[0], max_depth=cap[1], image=np.asarray(rgb))
     return params, history

@@ -27,7 +27,7 @@ from __future__ import annotations
 import dataclasses
 import functools
 import time
-from typing import Callable, Optional, Sequence, Union
+from typing import Callable, Optional, Sequence, Tuple, Union
 
 import jax
 import jax.numpy as jnp
@@ -400,35 +400,49 @@ def _as_target(target, background) -> np.ndarray:
     return t
 
 
-def _next_cap(n: int, room: float = 4.0) -> int:
-    """A piece budget with ``room`` for growth, rounded up to a power of two.
+def _next_cap(needs: Tuple[int, int, int], room: float = 4.0) -> Tuple[int, int]:
+    """Renderer budgets (max_pieces, max_depth) with ``room`` for growth.
 
-    The budget is a static argument of the jitted step: exceeding it means a recompilation
-    (minutes for hundreds of paths on CPU), while a larger budget only costs kernel work in
-    proportion. Strokes lengthen quickly early in a fit, hence the generous default."""
-    return int(2 ** int(np.ceil(np.log2(max(1024, room * n)))))
+    needs: (pieces, depth, layers) as :func:`_needs` returns them. Pieces are rounded up to
+    a power of two, depth to a multiple of 8 (at most the number of layers). The budgets
+    are static arguments of the jitted step: exceeding one means a recompilation (minutes
+    for hundreds of paths on CPU), while a larger one only costs work in proportion.
+    Strokes lengthen and spread quickly early in a fit, hence the generous default."""
+    from .render import _round_depth
+    pieces, depth, layers = needs
+    depth_room = 2.0 if room >= 4 else (1.5 if room > 1 else 1.0)
+    return (int(2 ** int(np.ceil(np.log2(max(1024, room * pieces))))),
+            _round_depth(int(np.ceil(depth_room * depth)), layers))
 
 
-_CAPS_COMPILED = {}  # id(step) -> piece budgets it has been compiled for
+_CAPS_COMPILED = {}  # id(step) -> budgets it has been compiled for
 
 
-def _reuse_cap(step, wanted: int, needed: int) -> int:
-    """A budget the cached step was already compiled for, if one covers ``needed`` without
-    being wasteful (at most 4x ``wanted``); else ``wanted``. Saves a recompilation when,
-    e.g., a drawing is refined right after it was made."""
+def _covers(cap, needs) -> bool:
+    return cap[0] >= needs[0] and cap[1] >= min(needs[1], needs[2])
+
+
+def _reuse_cap(step, wanted, needs):
+    """A budget the cached step was already compiled for, if one covers ``needs`` without
+    being wasteful (at most 4x ``wanted`` pieces, 2x its depth); else ``wanted``. Saves a
+    recompilation when, e.g., a drawing is refined right after it was made."""
     known = _CAPS_COMPILED.setdefault(id(step), set())
-    fits = sorted(c for c in known if needed <= c <= 4 * wanted)
+    fits = sorted(c for c in known if _covers(c, needs) and c[0] <= 4 * wanted[0] and c[1] <= 2 * wanted[1])
     cap = fits[0] if fits else wanted
     known.add(cap)
     return cap
 
 
-def _pieces_needed(scene, width, height) -> Optional[int]:
+def _needs(scene, width, height) -> Optional[Tuple[int, int, int]]:
+    """(pieces, depth, layers) the renderer needs for this scene, or None for a renderer
+    without the counting helpers (it then picks its own budgets)."""
     try:
-        from .render import pieces_needed
-    except ImportError:  # a renderer without the helper: let it pick its own budget
+        from .render import _auto_budget, _num_layers, depth_needed, pieces_needed
+    except ImportError:
         return None
-    return int(pieces_needed(scene, width=width, height=height))
+    pieces = int(pieces_needed(scene, width=width, height=height))
+    depth = int(depth_needed(scene, width=width, height=height, max_pieces=_auto_budget(pieces)))
+    return pieces, depth, _num_layers(scene)
 
 
 # The jitted step is cached on everything static (the labelled scene structure, canvas size,
@@ -443,25 +457,27 @@ def _cached_optimizer(labels, lr_points, lr_width, lr_color):
 @functools.lru_cache(maxsize=8)
 def _compiled(labels, optimizer, width, height, loss, render_fn):
     """The jitted update step(params, opt_state, target, bg, limits, opacity_grad_scale,
-    max_pieces) -> (params, opt_state, loss, psnr, rgb), where loss / psnr / rgb (float32
+    budget) -> (params, opt_state, loss, psnr, rgb), where loss / psnr / rgb (float32
     (H, W, 3), composited over bg) describe the *incoming* params. target float32 (H, W, 3);
     bg float32 (3,); limits from :func:`clamp_limits`; opacity_grad_scale float32 () (0
-    freezes the opacity group: Adam's update is exactly 0 for a zero gradient).
+    freezes the opacity group: Adam's update is exactly 0 for a zero gradient); budget, a
+    static (max_pieces, max_depth) for the renderer or None.
 
     Everything that differs between generating and refining is a traced argument, so a
     refinement of a drawing with the same structure reuses the compiled step.
     """
     clamp = make_clamp(labels)
     opacity_mask = [r == "opacity" for r in jax.tree.leaves(labels)]
-    def render_rgb(params, bg, max_pieces):
-        kw = {} if max_pieces is None else {"max_pieces": max_pieces}
+    def render_rgb(params, bg, budget):
+        # fit checks the needs itself every few steps: no run-time budget check (it costs time)
+        kw = {} if budget is None else {"max_pieces": budget[0], "max_depth": budget[1], "check_budget": False}
         img = render_fn(params, width=width, height=height, premultiplied=True, **kw)
         return _composite(img, bg)
 
-    @functools.partial(jax.jit, static_argnames=("max_pieces",))
-    def step(params, opt_state, target, bg, limits, opacity_grad_scale, max_pieces=None):
+    @functools.partial(jax.jit, static_argnames=("budget",))
+    def step(params, opt_state, target, bg, limits, opacity_grad_scale, budget=None):
         def objective(p):
-            rgb = render_rgb(p, bg, max_pieces)
+            rgb = render_rgb(p, bg, budget)
             return image_loss(rgb, target, loss), rgb
         (value, rgb), grads = jax.value_and_grad(objective, has_aux=True)(params)
         # A degenerate path can give non-finite gradients; never let them poison the scene.
@@ -584,7 +600,7 @@ def fit(target, *, num_paths: int = 256, mode: str = "stroke", iterations: int =
     step = _compiled(labels, optimizer, width, height, loss, render_fn)
     params = clamp(scene, limits)
     opt_state = optimizer.init(params)
-    needed = _pieces_needed(params, width, height)
+    needed = _needs(params, width, height)
     cap = None if needed is None else _reuse_cap(step, _next_cap(needed), needed)
     rng = key_to_rng(densify_key)
     losses, psnrs, densified = [], [], []
@@ -600,7 +616,7 @@ def fit(target, *, num_paths: int = 256, mode: str = "stroke", iterations: int =
     t_first = None
     try:
         for i in range(int(iterations)):
-            new_params, new_state, value, p, rgb = step(params, opt_state, target_j, bg_j, limits, opacity_scale, max_pieces=cap)
+            new_params, new_state, value, p, rgb = step(params, opt_state, target_j, bg_j, limits, opacity_scale, budget=cap)
             if callback is not None:
                 callback(i, params, rgb)
             params, opt_state = new_params, new_state
@@ -623,8 +639,9 @@ def fit(target, *, num_paths: int = 256, mode: str = "stroke", iterations: int =
                     opt_state = reset_moments(opt_state, _child_mask(params, which))
                     densified.append((done, int(which.sum())))
             if cap is not None and done % 10 == 0:
-                needed = _pieces_needed(params, width, height)
-                if needed > 0.8 * cap:  # grow before the renderer starts dropping edges
+                needed = _needs(params, width, height)
+                # grow before the renderer starts dropping edges or layers
+                if needed[0] > 0.8 * cap[0] or not _covers(cap, needed):
                     cap = _reuse_cap(step, _next_cap(needed, room=2.0), needed)
             if bar is not None:
                 bar.update(1)
@@ -640,12 +657,12 @@ def fit(target, *, num_paths: int = 256, mode: str = "stroke", iterations: int =
     t_end = time.perf_counter()
 
     if cap is not None:
-        needed = _pieces_needed(params, width, height)
-        if needed > cap:
+        needed = _needs(params, width, height)
+        if not _covers(cap, needed):
             cap = _reuse_cap(step, _next_cap(needed, room=1.0), needed)
     # The final metrics come from the step function too (its outputs describe the incoming
     # parameters; the update is discarded): no second compilation just for evaluation.
-    _, _, final_loss, final_psnr, final_rgb = step(params, opt_state, target_j, bg_j, limits, opacity_scale, max_pieces=cap)
+    _, _, final_loss, final_psnr, final_rgb = step(params, opt_state, target_j, bg_j, limits, opacity_scale, budget=cap)
     n = len(losses)
     if callback is not None and not interrupted:
         callback(n, params, final_rgb)

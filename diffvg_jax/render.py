@@ -5,8 +5,11 @@ Pipeline (all inside one jit):
      stroke) and a compositing tree (groups / shapes with opacity become sub-layers);
   2. each layer's geometry -> closed polygon edges in pixels: fills flatten their cubics,
      strokes flatten the centre line and build the outline (``stroke.stroke_outline``);
-  3. one call of the coverage kernel for all layers (``kernels.winding_integral``, custom
-     VJP), then the fill rule;
+  3. one call of a coverage kernel for all layers (custom VJP), then the fill rule:
+     - a flat scene (no opacity groups) goes through ``kernels.tiles``: each 16 x 16 tile
+       keeps only the layers present in it (at most ``max_depth``), so the rest of the
+       pipeline costs depth x pixels;
+     - otherwise ``kernels.winding_integral`` gives every layer over the whole canvas;
   4. paints at pixel centres (``paint.evaluate_paint``) and premultiplied "over"
      compositing, back to front, in closed form (exclusive products of 1 - alpha).
 
@@ -27,6 +30,8 @@ import numpy as np
 
 from diffvg_jax.kernels import fill_rule_coverage, winding_integral
 from diffvg_jax.kernels import pieces_needed as _kernel_pieces_needed
+from diffvg_jax.kernels.tiles import TILE, tile_image, tiled_winding, untile
+from diffvg_jax.kernels.tiles import depth_needed as _kernel_depth_needed
 
 from . import geometry
 from .geometry import float_dtype
@@ -260,6 +265,42 @@ def _composite(node: _Node, layers: _Layers, coverage, height, width):
     return out
 
 
+def _composite_tiled(layers: _Layers, winding, slot_layer, height, width):
+    """Premultiplied RGBA (H, W, 4) of a flat list of layers from tiled winding integrals.
+
+    winding float (D, NT, T, T) and slot_layer int32 (D, NT) as ``tiled_winding`` returns
+    them: each tile composites only its own slots, bottom first, with the closed form of
+    ``_composite``; an empty slot (layer L) has alpha 0.
+    """
+    dt = float_dtype()
+    num_layers = layers.evenodd.shape[0]
+    evenodd = jnp.asarray(np.append(layers.evenodd, False))[slot_layer]
+    cov = jnp.where(evenodd[..., None, None], fill_rule_coverage(winding, "evenodd"),
+                    fill_rule_coverage(winding, "nonzero"))
+    colour = jnp.concatenate([layers.colour, jnp.zeros((1, 4), dt)])[slot_layer]         # (D, NT, 4)
+    scale = jnp.concatenate([layers.alpha, jnp.zeros((1,), dt)])[slot_layer] * colour[..., 3]
+    a = cov * scale[..., None, None]
+    if not layers.images:  # solid paints only: one colour per slot
+        w = a * _transmittance(a)
+        rgba = jnp.concatenate([colour[..., :3], jnp.ones_like(colour[..., :1])], -1)
+        # A dot_general: XLA:CPU's reductions over the leading (slot) axis were 2x slower.
+        return untile(jnp.einsum("dtyx,dtc->tyxc", w, rgba), height, width)
+    # Layers with a gradient paint: multiply in their paint image, tile by tile (solid
+    # layers read an all-ones image).
+    which = sorted(layers.images)
+    index = np.full(num_layers + 1, len(which), np.int32)
+    index[which] = np.arange(len(which))
+    tiled_images = [tile_image(layers.images[k]) for k in which]
+    stack = jnp.stack(tiled_images + [jnp.ones_like(tiled_images[0])])                  # (I + 1, NT, T, T, 4)
+    tiles = jnp.arange(slot_layer.shape[1])[None, :]
+    img = stack[jnp.asarray(index)[slot_layer], tiles]                                   # (D, NT, T, T, 4)
+    a = a * img[..., 3]
+    rgb = colour[..., None, None, :3] * img[..., :3]
+    w = a * _transmittance(a)
+    out = jnp.concatenate([jnp.sum(w[..., None] * rgb, axis=0), jnp.sum(w, axis=0)[..., None]], axis=-1)
+    return untile(out, height, width)
+
+
 def _auto_budget(need: int) -> int:
     """Round a piece count up to a power of two (>= 1024) so budgets recompile rarely."""
     return 1 << max(10, int(math.ceil(math.log2(max(need, 1) * 1.05 + 1))))
@@ -274,18 +315,36 @@ def _default_budget(num_edges: int, height: int, width: int) -> int:
     return int(-(-need // 4096) * 4096)
 
 
-def _warn_budget(need, budget):
+def _warn_budget(need, budget, depth_need, depth):
     need = int(np.max(need))  # batched under vmap
     if need > int(budget):
         warnings.warn(f"diffvg_jax.render: the scene needs {need} boundary pieces but max_pieces={int(budget)}; "
                       "edges past the budget are dropped. Pass a larger max_pieces "
                       "(dv.pieces_needed(scene, width=..., height=...) gives the need).", RuntimeWarning, stacklevel=2)
+    depth_need = int(np.max(depth_need))
+    if depth_need > int(depth):
+        warnings.warn(f"diffvg_jax.render: a {TILE}x{TILE} tile holds {depth_need} layers but max_depth={int(depth)}; "
+                      "the topmost layers past it are dropped there. Pass a larger max_depth "
+                      "(dv.depth_needed(scene, width=..., height=...) gives the need).", RuntimeWarning, stacklevel=2)
 
 
-def _render_impl(scene: Scene, width, height, premultiplied, max_pieces, capacity, check_budget):
+def _is_flat(node: _Node) -> bool:
+    """True when the compositing tree is one list of layers (no group or shape opacity
+    layers): the tiled path composites exactly such lists."""
+    return all(isinstance(e, int) for e in node.entries)
+
+
+def _render_impl(scene: Scene, width, height, premultiplied, max_pieces, capacity, check_budget, max_depth):
     root, layers = _collect(scene, capacity, height, width)
     num_layers = layers.evenodd.shape[0]
-    if num_layers:
+    if num_layers and _is_flat(root):
+        winding, slot_layer, depth_need, pieces_need = tiled_winding(
+            layers.edges, layers.edge_layer, layers.evenodd, num_layers=num_layers, height=height, width=width,
+            max_pieces=max_pieces, max_depth=min(max_depth, num_layers))
+        out = _composite_tiled(layers, winding, slot_layer, height, width)
+        if check_budget:
+            jax.debug.callback(_warn_budget, pieces_need, max_pieces, jnp.max(depth_need), min(max_depth, num_layers))
+    elif num_layers:
         A = winding_integral(layers.edges, layers.edge_layer, num_layers=num_layers, height=height, width=width,
                              max_pieces=max_pieces)
         if layers.evenodd.all():
@@ -297,10 +356,10 @@ def _render_impl(scene: Scene, width, height, premultiplied, max_pieces, capacit
                                  fill_rule_coverage(A, "nonzero"))
         if check_budget:
             need = _kernel_pieces_needed(jax.lax.stop_gradient(layers.edges), height=height, width=width)
-            jax.debug.callback(_warn_budget, need, max_pieces)
+            jax.debug.callback(_warn_budget, need, max_pieces, 0, 1)
+        out = _composite(root, layers, coverage, height, width)
     else:
-        coverage = jnp.zeros((0, height, width), float_dtype())
-    out = _composite(root, layers, coverage, height, width)
+        out = jnp.zeros((height, width, 4), float_dtype())
     bg = jnp.asarray(scene.background, float_dtype())
     bg_pre = jnp.concatenate([bg[:3] * bg[3], bg[3:]])
     out = out + bg_pre * (1.0 - out[..., 3:4])
@@ -314,7 +373,7 @@ def _render_impl(scene: Scene, width, height, premultiplied, max_pieces, capacit
     return jnp.concatenate([rgb, a], axis=-1)
 
 
-_render_jit = jax.jit(_render_impl, static_argnums=(1, 2, 3, 4, 5, 6))
+_render_jit = jax.jit(_render_impl, static_argnums=(1, 2, 3, 4, 5, 6, 7))
 
 
 def _is_concrete(scene) -> bool:
@@ -340,6 +399,34 @@ def _need_impl(scene, width, height, capacity):
 _need_jit = jax.jit(_need_impl, static_argnums=(1, 2, 3))
 
 
+def _depth_impl(scene, width, height, capacity, max_pieces):
+    _, layers = _collect(scene, capacity, with_paint=False)
+    num_layers = layers.evenodd.shape[0]
+    if not num_layers:
+        return jnp.zeros((), jnp.int32)
+    return _kernel_depth_needed(layers.edges, layers.edge_layer, layers.evenodd, num_layers=num_layers,
+                                height=height, width=width, max_pieces=max_pieces)
+
+
+_depth_jit = jax.jit(_depth_impl, static_argnums=(1, 2, 3, 4))
+
+# Up to this many layers the tiled path simply keeps every layer in every tile: counting
+# the need would cost a compilation of its own for little gain.
+SMALL_SCENE_LAYERS = 16
+
+
+def _num_layers(scene) -> int:
+    counter = [0]
+    _walk(scene.children, jnp.eye(3, dtype=float_dtype()), _Node(), [], counter)
+    return counter[0]
+
+
+def _round_depth(need: int, num_layers: int) -> int:
+    """A depth budget: the need rounded up to a multiple of 8 (fewer recompilations), at
+    most the number of layers."""
+    return int(min(max(num_layers, 1), max(8, -(-int(need) // 8) * 8)))
+
+
 def pieces_needed(scene: Scene, *, width: Optional[int] = None, height: Optional[int] = None,
                   curve_pieces: int = DEFAULT_CURVE_PIECES) -> int:
     """The number of unit boundary pieces ``render`` needs for this (concrete) scene.
@@ -351,9 +438,23 @@ def pieces_needed(scene: Scene, *, width: Optional[int] = None, height: Optional
     return int(_need_jit(scene, width, height, int(curve_pieces)))
 
 
+def depth_needed(scene: Scene, *, width: Optional[int] = None, height: Optional[int] = None,
+                 curve_pieces: int = DEFAULT_CURVE_PIECES, max_pieces: Optional[int] = None) -> int:
+    """The most layers (fills and strokes) that any 16 x 16 tile of this (concrete) scene
+    holds: pass it (or more) as ``max_depth`` when rendering inside your own ``jax.jit``.
+
+    ``max_pieces`` is the piece budget to count with (default: the exact need).
+    """
+    validate_scene(scene)
+    width, height = _canvas_size(scene, width, height)
+    if max_pieces is None:
+        max_pieces = _auto_budget(int(_need_jit(scene, width, height, int(curve_pieces))))
+    return int(_depth_jit(scene, width, height, int(curve_pieces), int(max_pieces)))
+
+
 def render(scene: Scene, *, width: Optional[int] = None, height: Optional[int] = None,
-           premultiplied: bool = False, max_pieces: Optional[int] = None,
-           curve_pieces: int = DEFAULT_CURVE_PIECES) -> jax.Array:
+           premultiplied: bool = False, max_pieces: Optional[int] = None, max_depth: Optional[int] = None,
+           curve_pieces: int = DEFAULT_CURVE_PIECES, check_budget: bool = True) -> jax.Array:
     """Rasterise a scene with exact box-filtered anti-aliasing.
 
     Args:
@@ -364,8 +465,16 @@ def render(scene: Scene, *, width: Optional[int] = None, height: Optional[int] =
       max_pieces: static budget of unit-length boundary pieces (the kernel's work). None:
         computed exactly when the scene is concrete (rounded up to a power of two), or a
         heuristic when traced; a warning is printed at run time if the budget is exceeded.
+      max_depth: static budget of layers per 16 x 16 tile (after-kernel work follows
+        depth x pixels). None: counted when the scene is concrete and has many layers,
+        else every layer (always enough). A warning is printed at run time if it is
+        exceeded. Inside your own jit, pass ``depth_needed(scene, ...)`` with some room.
       curve_pieces: static capacity of line pieces per Bezier segment; each segment uses as
         many as its flatness needs (0.02 px tolerance), at most this many.
+      check_budget: when a budget was not counted exactly, warn at run time if it is
+        exceeded. The warning is a host callback, which costs about 10 ms per call on CPU
+        (XLA runs the program differently); loops that check the need themselves, as
+        ``fit`` does, turn it off.
 
     Returns:
       float32 (height, width, 4) RGBA, straight alpha unless ``premultiplied``. Pixel
@@ -377,17 +486,27 @@ def render(scene: Scene, *, width: Optional[int] = None, height: Optional[int] =
     width, height = _canvas_size(scene, width, height)
     if not isinstance(curve_pieces, (int, np.integer)) or curve_pieces < 1:
         raise ValueError(f"render: curve_pieces must be a positive int, got {curve_pieces!r}")
-    check = True
+    for name, v in (("max_pieces", max_pieces), ("max_depth", max_depth)):
+        if v is not None and (isinstance(v, bool) or not isinstance(v, (int, np.integer)) or v < 1):
+            raise ValueError(f"render: {name} must be a positive int, got {v!r}")
+    concrete = _is_concrete(scene)
+    exact = concrete and max_pieces is None
     if max_pieces is None:
-        if _is_concrete(scene):
+        if concrete:
             max_pieces = _auto_budget(int(_need_jit(scene, width, height, int(curve_pieces))))
-            check = False
         else:
             num_edges = _collect_edge_count(scene, int(curve_pieces))
             max_pieces = _default_budget(num_edges, height, width)
-    elif not isinstance(max_pieces, (int, np.integer)) or max_pieces < 1:
-        raise ValueError(f"render: max_pieces must be a positive int, got {max_pieces!r}")
-    return _render_jit(scene, width, height, bool(premultiplied), int(max_pieces), int(curve_pieces), check)
+    if max_depth is None:
+        num_layers = _num_layers(scene)
+        max_depth = max(num_layers, 1)
+        if concrete and num_layers > SMALL_SCENE_LAYERS:
+            need = int(_depth_jit(scene, width, height, int(curve_pieces), int(max_pieces)))
+            max_depth = _round_depth(need, num_layers)
+    else:
+        exact = False
+    return _render_jit(scene, width, height, bool(premultiplied), int(max_pieces), int(curve_pieces),
+                       bool(check_budget) and not exact, int(max_depth))
 
 
 def _collect_edge_count(scene, capacity) -> int:

@@ -95,7 +95,8 @@ def _split_edges(edges, height, width):
 
 def _piece_counts(sub):
     """Unit pieces per sub-edge: ceil of its larger extent; 0 for a zero-length one. int32 (S,)."""
-    ext = jnp.max(jnp.abs(sub[:, 1] - sub[:, 0]), axis=-1)
+    d = jnp.abs(sub[:, 1] - sub[:, 0])
+    ext = jnp.maximum(d[:, 0], d[:, 1])  # not a max-reduction: XLA:CPU is slow on a size-2 axis
     return jnp.where(ext > 0, jnp.maximum(jnp.ceil(ext), 1.0), 0.0).astype(jnp.int32)
 
 
