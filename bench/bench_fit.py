@@ -69,7 +69,16 @@ def main(argv=None):
     p.add_argument("--densify", default="both", choices=["both", "on", "off"])
     p.add_argument("--seed", type=int, default=0)
     p.add_argument("--out", default=str(ROOT / "bench" / "fit_results.md"))
+    p.add_argument("--table-only", action="store_true",
+                   help="write the table from the runs already in the --out .jsonl (e.g. after running each "
+                        "configuration in its own process) and exit")
     args = p.parse_args(argv)
+    jsonl = Path(args.out).with_suffix(".jsonl")
+    dens = {"both": [False, True], "on": [True], "off": [False]}[args.densify]
+    if args.table_only:
+        runs = [json.loads(line) for line in jsonl.read_text().splitlines() if line.strip()]
+        runs = [r for r in runs if r["iters"] == args.iters and r["mode"] in args.modes and r["paths"] in args.paths]
+        return _write_table(runs, args, dens, sorted({r["image"] for r in runs}), runs[0]["device"] if runs else "?")
 
     import jax
     from diffvg_jax import keep_freed_memory
@@ -78,10 +87,8 @@ def main(argv=None):
 
     keep_freed_memory()  # as diffvg-fit does
 
-    dens = {"both": [False, True], "on": [True], "off": [False]}[args.densify]
     targets = {Path(f).stem: load_image(f, size=args.size) for f in args.images}
     device = f"{jax.devices()[0].device_kind} ({jax.default_backend()}), {platform.processor() or platform.machine()}"
-    jsonl = Path(args.out).with_suffix(".jsonl")
     jsonl.parent.mkdir(parents=True, exist_ok=True)
     runs = []
     with open(jsonl, "a") as log:
@@ -95,7 +102,8 @@ def main(argv=None):
                         r = dict(image=name, mode=mode, paths=n, densify=d, size=list(target.shape[:2]),
                                  iters=args.iters, psnr=h["final_psnr"], ssim=ssim(h["image"], target),
                                  wall_s=wall, compile_s=h["compile_seconds"], it_per_s=h["it_per_s"],
-                                 reseeded=sum(k for _, k in h["densified"]), device=device)
+                                 reseeded=sum(k for _, k in h["densified"]), device=device,
+                                 load=os.getloadavg()[0])
                         runs.append(r)
                         log.write(json.dumps(r) + "\n")
                         log.flush()
@@ -103,9 +111,14 @@ def main(argv=None):
                               f"SSIM {r['ssim']:.3f} wall {wall:7.1f}s compile {r['compile_s']:6.1f}s "
                               f"{r['it_per_s']:6.2f} it/s reseeded {r['reseeded']}", flush=True)
 
-    lines = [f"Benchmark: {len(targets)} image(s) ({', '.join(targets)}), longest side {args.size} px, "
+    return _write_table(runs, args, dens, list(targets), device)
+
+
+def _write_table(runs, args, dens, names, device):
+    lines = [f"Benchmark: {len(names)} image(s) ({', '.join(names)}), longest side {args.size} px, "
              f"{args.iters} iterations, seed {args.seed}; {device}. Means over the images.", "",
-             f"Load average while running: {os.getloadavg()[0]:.1f} on {os.cpu_count()} cores. "
+             f"Load average at the end of the runs: {np.mean([r.get('load', np.nan) for r in runs]):.1f} on "
+             f"{os.cpu_count()} cores (mean). "
              "Runs that share a compiled step (same structure) show compile ~0.", "",
              "| mode | paths | densify | PSNR (dB) | SSIM | wall (s) | compile (s) | it/s | re-seeded |",
              "|---|---:|---|---:|---:|---:|---:|---:|---:|"]

@@ -36,8 +36,10 @@ import optax
 
 from . import scene as sc
 from .init_paths import key_to_rng, random_blobs, random_strokes
+from .packing import Packing
 
-__all__ = ["fit", "parameter_labels", "make_optimizer", "make_clamp", "clamp_limits", "image_loss", "psnr",
+__all__ = ["fit", "parameter_labels", "make_optimizer", "make_packed_optimizer", "make_clamp", "make_packed_clamp",
+           "clamp_limits", "image_loss", "psnr",
            "find_collapsed", "reseed_paths", "estimate_background", "parse_background", "MODES",
            "LOSSES"]
 
@@ -81,21 +83,33 @@ def parameter_labels(scene: sc.Scene):
     return jax.tree_util.tree_map_with_path(lambda p, _: _leaf_role(p), scene)
 
 
-def make_optimizer(labels, *, lr_points: float, lr_width: float, lr_color: float):
-    """Adam per parameter group (one ``optax.multi_transform``); frozen leaves get zero updates.
-
-    ``labels`` is the tree from :func:`parameter_labels`. The returned transformation takes
-    and returns scene pytrees; internally it works on the list of leaves, because rebuilding
-    a Scene from optax's boolean masks would turn them into float arrays.
-    """
-    inner = optax.multi_transform({
+def _group_transforms(lr_points: float, lr_width: float, lr_color: float) -> dict:
+    return {
         "points": optax.adam(lr_points),
         "width": optax.adam(lr_width),
         "color": optax.adam(lr_color),
         "opacity": optax.adam(lr_color),
         "frozen": optax.set_to_zero(),
-    }, list(jax.tree.leaves(labels)))
+    }
+
+
+def make_optimizer(labels, *, lr_points: float, lr_width: float, lr_color: float):
+    """Adam per parameter group (one ``optax.multi_transform``); frozen leaves get zero updates.
+
+    ``labels`` is the tree from :func:`parameter_labels`. The returned transformation takes
+    and returns scene pytrees; internally it works on the list of leaves, because rebuilding
+    a Scene from optax's boolean masks would turn them into float arrays. (``fit`` runs the
+    same transforms on packed vectors instead, see :mod:`diffvg_jax.packing`.)
+    """
+    inner = optax.multi_transform(_group_transforms(lr_points, lr_width, lr_color),
+                                  list(jax.tree.leaves(labels)))
     return on_leaves(inner)
+
+
+def make_packed_optimizer(groups: Sequence[str], *, lr_points: float, lr_width: float, lr_color: float):
+    """The same per-group Adam for packed parameters: a dict group -> flat vector."""
+    transforms = _group_transforms(lr_points, lr_width, lr_color)
+    return optax.multi_transform({g: transforms[g] for g in groups}, {g: g for g in groups})
 
 
 def on_leaves(inner: optax.GradientTransformation) -> optax.GradientTransformation:
@@ -127,25 +141,68 @@ def clamp_limits(*, width: int, height: int, min_width: float = 0.0, max_width: 
             "hi": jnp.array([width + m, height + m], jnp.float32)}
 
 
+def _clamp_kind(path, role) -> str:
+    """How :func:`make_clamp` bounds a leaf: 'unit' ([0, 1]), 'width', 'nonneg', 'xy'
+    (points, per coordinate) or 'free'."""
+    last = _field_names(path)[-1]
+    if role in ("color", "opacity"):
+        return "unit"
+    if role == "width":
+        return "width"
+    if role == "points":
+        if last in _NONNEGATIVE_FIELDS:
+            return "nonneg"
+        if last == "points":
+            return "xy"
+    return "free"
+
+
 def make_clamp(labels):
     """A jit-able ``clamp(scene, limits) -> scene`` projecting parameters into their valid
     ranges: colours and opacities to [0, 1]; radii to >= 0; widths and points to ``limits``
     from :func:`clamp_limits`. Frozen leaves are left alone."""
     def clamp_leaf(path, role, x, limits):
-        last = _field_names(path)[-1]
-        if role in ("color", "opacity"):
+        kind = _clamp_kind(path, role)
+        if kind == "unit":
             return jnp.clip(x, 0.0, 1.0)
-        if role == "width":
+        if kind == "width":
             return jnp.clip(x, limits["width"][0], limits["width"][1])
-        if role == "points":
-            if last in _NONNEGATIVE_FIELDS:
-                return jnp.maximum(x, 0.0)
-            if last == "points":
-                return jnp.clip(x, limits["lo"], limits["hi"])
+        if kind == "nonneg":
+            return jnp.maximum(x, 0.0)
+        if kind == "xy":
+            return jnp.clip(x, limits["lo"], limits["hi"])
         return x
 
     def clamp(scene, limits):
         return jax.tree_util.tree_map_with_path(lambda p, r, x: clamp_leaf(p, r, x, limits), labels, scene)
+
+    return clamp
+
+
+_KIND_CODES = {"free": 0, "unit": 1, "width": 2, "nonneg": 3, "xy": 4}
+
+
+def make_packed_clamp(labels, packing: Packing):
+    """:func:`make_clamp` for packed parameters: ``clamp(packed, limits) -> packed``. Each
+    element's rule (and, for points, its coordinate) is a static array, so a group is
+    clamped with a few elementwise ops instead of one op per leaf."""
+    paths = [p for p, _ in jax.tree_util.tree_flatten_with_path(labels)[0]]
+    kinds = [_KIND_CODES[_clamp_kind(p, r)] for p, r in zip(paths, packing.leaf_labels)]
+    kind = packing.element_info(lambda i, shape: kinds[i])
+    # x / y of each point: the last axis of a 'points' leaf (0 elsewhere, unused).
+    axis = packing.element_info(lambda i, shape: np.arange(shape[-1]) % 2 if kinds[i] == 4 and shape else 0)
+
+    def clamp(packed, limits):
+        out = {}
+        for g, x in packed.items():
+            k = kind[g]
+            lo = jnp.where(axis[g] == 0, limits["lo"][0], limits["lo"][1])
+            hi = jnp.where(axis[g] == 0, limits["hi"][0], limits["hi"][1])
+            x = jnp.where(k == 1, jnp.clip(x, 0.0, 1.0), x)
+            x = jnp.where(k == 2, jnp.clip(x, limits["width"][0], limits["width"][1]), x)
+            x = jnp.where(k == 3, jnp.maximum(x, 0.0), x)
+            out[g] = jnp.where(k == 4, jnp.clip(x, lo, hi), x)
+        return out
 
     return clamp
 
@@ -367,6 +424,26 @@ def reset_moments(opt_state, mask):
     return jax.tree.map(fix, opt_state, is_leaf=is_params)
 
 
+def reset_packed_moments(opt_state, masks):
+    """:func:`reset_moments` for packed parameters: ``masks`` is dict group -> bool (size,)
+    (``Packing.element_mask``); every per-parameter dict in the state is zeroed there."""
+    keys = set(masks)
+
+    def is_params(node):
+        # multi_transform's own per-group state dict has the same keys: require arrays
+        # (or optax's MaskedNode placeholders) as values.
+        return (isinstance(node, dict) and set(node) == keys
+                and all(hasattr(v, "shape") or isinstance(v, optax.MaskedNode) for v in node.values()))
+
+    def fix(node):
+        if not is_params(node):
+            return node
+        return {g: jnp.where(masks[g], 0.0, v) if hasattr(v, "shape") and v.shape == masks[g].shape else v
+                for g, v in node.items()}
+
+    return jax.tree.map(fix, opt_state, is_leaf=is_params)
+
+
 def _child_mask(scene: sc.Scene, which):
     """list of bools, one per leaf of ``scene``: True on the leaves of the children marked in
     ``which`` (matches the list-shaped optimiser state of :func:`on_leaves`)."""
@@ -433,16 +510,26 @@ def _reuse_cap(step, wanted, needs):
     return cap
 
 
-def _needs(scene, width, height) -> Optional[Tuple[int, int, int]]:
-    """(pieces, depth, layers) the renderer needs for this scene, or None for a renderer
-    without the counting helpers (it then picks its own budgets)."""
-    try:
-        from .render import _auto_budget, _num_layers, depth_needed, pieces_needed
-    except ImportError:
-        return None
-    pieces = int(pieces_needed(scene, width=width, height=height))
-    depth = int(depth_needed(scene, width=width, height=height, max_pieces=_auto_budget(pieces)))
-    return pieces, depth, _num_layers(scene)
+@functools.lru_cache(maxsize=8)
+def _packed_counters(packing: Packing, width: int, height: int):
+    """Jitted (pieces(packed), depth(packed, max_pieces)) of the scene a packing unpacks to:
+    counting on the packed vectors avoids moving thousands of leaves each time."""
+    from .render import DEFAULT_CURVE_PIECES, _depth_impl, _need_impl
+    pieces = jax.jit(lambda p: _need_impl(packing.unpack(p), width, height, DEFAULT_CURVE_PIECES))
+    depth = jax.jit(lambda p, max_pieces: _depth_impl(packing.unpack(p), width, height, DEFAULT_CURVE_PIECES,
+                                                       max_pieces), static_argnums=1)
+    return pieces, depth
+
+
+def _packed_needs(packing: Packing, packed, width, height, num_layers) -> Tuple[int, int, int]:
+    """(pieces, depth, layers) the renderer needs for the packed scene. Small scenes keep
+    every layer in every tile, so their depth is not counted (one compilation less)."""
+    from .render import SMALL_SCENE_LAYERS, _auto_budget
+    pieces_fn, depth_fn = _packed_counters(packing, width, height)
+    pieces = int(pieces_fn(packed))
+    if num_layers <= SMALL_SCENE_LAYERS:
+        return pieces, num_layers, num_layers
+    return pieces, int(depth_fn(packed, _auto_budget(pieces))), num_layers
 
 
 # The jitted step is cached on everything static (the labelled scene structure, canvas size,
@@ -450,44 +537,49 @@ def _needs(scene, width, height) -> Optional[Tuple[int, int, int]]:
 # seed again, another image of the same size, or refining the drawing just made, reuses the
 # compiled code.
 @functools.lru_cache(maxsize=8)
-def _cached_optimizer(labels, lr_points, lr_width, lr_color):
-    return make_optimizer(labels, lr_points=lr_points, lr_width=lr_width, lr_color=lr_color)
+def _cached_optimizer(groups, lr_points, lr_width, lr_color):
+    return make_packed_optimizer(groups, lr_points=lr_points, lr_width=lr_width, lr_color=lr_color)
 
 
 @functools.lru_cache(maxsize=8)
-def _compiled(labels, optimizer, width, height, loss, render_fn):
-    """The jitted update step(params, opt_state, target, bg, limits, opacity_grad_scale,
-    budget) -> (params, opt_state, loss, psnr, rgb), where loss / psnr / rgb (float32
-    (H, W, 3), composited over bg) describe the *incoming* params. target float32 (H, W, 3);
-    bg float32 (3,); limits from :func:`clamp_limits`; opacity_grad_scale float32 () (0
+def _cached_packing(labels, shapes):
+    """One Packing per scene structure (labels and leaf shapes), so the step cache hits."""
+    return Packing(labels, jax.tree.unflatten(jax.tree.structure(labels), [np.zeros(s) for s in shapes]))
+
+
+@functools.lru_cache(maxsize=8)
+def _compiled(labels, packing, optimizer, width, height, loss, render_fn):
+    """The jitted update step(packed, opt_state, target, bg, limits, opacity_grad_scale,
+    budget) -> (packed, opt_state, loss, psnr, rgb), where loss / psnr / rgb (float32
+    (H, W, 3), composited over bg) describe the *incoming* parameters. ``packed`` is the
+    scene's dict of per-group vectors (``packing.pack``); target float32 (H, W, 3); bg
+    float32 (3,); limits from :func:`clamp_limits`; opacity_grad_scale float32 () (0
     freezes the opacity group: Adam's update is exactly 0 for a zero gradient); budget, a
     static (max_pieces, max_depth) for the renderer or None.
 
     Everything that differs between generating and refining is a traced argument, so a
     refinement of a drawing with the same structure reuses the compiled step.
     """
-    clamp = make_clamp(labels)
-    opacity_mask = [r == "opacity" for r in jax.tree.leaves(labels)]
-    def render_rgb(params, bg, budget):
+    clamp = make_packed_clamp(labels, packing)
+
+    def render_rgb(packed, bg, budget):
         # fit checks the needs itself every few steps: no run-time budget check (it costs time)
         kw = {} if budget is None else {"max_pieces": budget[0], "max_depth": budget[1], "check_budget": False}
-        img = render_fn(params, width=width, height=height, premultiplied=True, **kw)
+        img = render_fn(packing.unpack(packed), width=width, height=height, premultiplied=True, **kw)
         return _composite(img, bg)
 
     @functools.partial(jax.jit, static_argnames=("budget",))
-    def step(params, opt_state, target, bg, limits, opacity_grad_scale, budget=None):
+    def step(packed, opt_state, target, bg, limits, opacity_grad_scale, budget=None):
         def objective(p):
             rgb = render_rgb(p, bg, budget)
             return image_loss(rgb, target, loss), rgb
-        (value, rgb), grads = jax.value_and_grad(objective, has_aux=True)(params)
+        (value, rgb), grads = jax.value_and_grad(objective, has_aux=True)(packed)
         # A degenerate path can give non-finite gradients; never let them poison the scene.
-        leaves, treedef = jax.tree.flatten(grads)
-        leaves = [jnp.where(jnp.isfinite(g), g, 0.0) * (opacity_grad_scale if o else 1.0)
-                  for g, o in zip(leaves, opacity_mask)]
-        grads = jax.tree.unflatten(treedef, leaves)
-        updates, opt_state = optimizer.update(grads, opt_state, params)
-        new_params = clamp(optax.apply_updates(params, updates), limits)
-        return new_params, opt_state, value, psnr(rgb, target), rgb
+        grads = {g: jnp.where(jnp.isfinite(v), v, 0.0) * (opacity_grad_scale if g == "opacity" else 1.0)
+                 for g, v in grads.items()}
+        updates, opt_state = optimizer.update(grads, opt_state, packed)
+        new_packed = clamp(optax.apply_updates(packed, updates), limits)
+        return new_packed, opt_state, value, psnr(rgb, target), rgb
 
     return step
 
@@ -587,21 +679,28 @@ def fit(target, *, num_paths: int = 256, mode: str = "stroke", iterations: int =
         refine = False
 
     labels = parameter_labels(scene)
-    optimizer = _cached_optimizer(labels, float(lr_points), float(lr_width), float(lr_color))
+    packing = _cached_packing(labels, tuple(tuple(np.shape(x)) for x in jax.tree.leaves(scene)))
+    optimizer = _cached_optimizer(packing.groups, float(lr_points), float(lr_width), float(lr_color))
     if refine:
         limits = clamp_limits(width=width, height=height)
     else:
         limits = clamp_limits(width=width, height=height, min_width=min_width, max_width=max_width,
                               point_margin=0.25 * max(width, height))
-    clamp = make_clamp(labels)
+    clamp = make_packed_clamp(labels, packing)
     opacity_scale = jnp.float32(1.0 if refine else 0.0)
     target_j = jnp.asarray(target_np)
     bg_j = jnp.asarray(bg)
-    step = _compiled(labels, optimizer, width, height, loss, render_fn)
-    params = clamp(scene, limits)
-    opt_state = optimizer.init(params)
-    needed = _needs(params, width, height)
-    cap = None if needed is None else _reuse_cap(step, _next_cap(needed), needed)
+    step = _compiled(labels, packing, optimizer, width, height, loss, render_fn)
+    packed = clamp(packing.pack(scene), limits)
+    opt_state = optimizer.init(packed)
+
+    def host_scene(packed):
+        return packing.unpack({g: np.asarray(v) for g, v in packed.items()})
+
+    from .render import _num_layers
+    num_layers = _num_layers(scene)
+    needed = _packed_needs(packing, packed, width, height, num_layers)
+    cap = _reuse_cap(step, _next_cap(needed), needed)
     rng = key_to_rng(densify_key)
     losses, psnrs, densified = [], [], []
     interrupted = False
@@ -616,10 +715,11 @@ def fit(target, *, num_paths: int = 256, mode: str = "stroke", iterations: int =
     t_first = None
     try:
         for i in range(int(iterations)):
-            new_params, new_state, value, p, rgb = step(params, opt_state, target_j, bg_j, limits, opacity_scale, budget=cap)
+            new_packed, new_state, value, p, rgb = step(packed, opt_state, target_j, bg_j, limits, opacity_scale,
+                                                        budget=cap)
             if callback is not None:
-                callback(i, params, rgb)
-            params, opt_state = new_params, new_state
+                callback(i, host_scene(packed), rgb)
+            packed, opt_state = new_packed, new_state
             losses.append(value)
             psnrs.append(p)
             if t_first is None:
@@ -630,16 +730,17 @@ def fit(target, *, num_paths: int = 256, mode: str = "stroke", iterations: int =
                     bar.set_description("fitting")
             done = i + 1
             if densify and done % densify_every == 0 and done <= densify_stop:
+                params = host_scene(packed)
                 which = find_collapsed(params, width=width, height=height, min_relative=densify_relative)
                 if which.any():
                     params = reseed_paths(params, which, rgb=np.asarray(rgb), target=target_np, rng=rng,
                                           radius=init_radius, stroke_width=min(max(init_width, min_width), max_width))
-                    params = clamp(params, limits)
-                    # fresh Adam moments for the re-seeded paths (the optimiser state is list-shaped)
-                    opt_state = reset_moments(opt_state, _child_mask(params, which))
+                    packed = clamp(packing.pack(params), limits)
+                    # fresh Adam moments for the re-seeded paths
+                    opt_state = reset_packed_moments(opt_state, packing.element_mask(_child_mask(params, which)))
                     densified.append((done, int(which.sum())))
-            if cap is not None and done % 10 == 0:
-                needed = _needs(params, width, height)
+            if done % 10 == 0:
+                needed = _packed_needs(packing, packed, width, height, num_layers)
                 # grow before the renderer starts dropping edges or layers
                 if needed[0] > 0.8 * cap[0] or not _covers(cap, needed):
                     cap = _reuse_cap(step, _next_cap(needed, room=2.0), needed)
@@ -656,13 +757,14 @@ def fit(target, *, num_paths: int = 256, mode: str = "stroke", iterations: int =
             bar.close()
     t_end = time.perf_counter()
 
-    if cap is not None:
-        needed = _needs(params, width, height)
-        if not _covers(cap, needed):
-            cap = _reuse_cap(step, _next_cap(needed, room=1.0), needed)
+    needed = _packed_needs(packing, packed, width, height, num_layers)
+    if not _covers(cap, needed):
+        cap = _reuse_cap(step, _next_cap(needed, room=1.0), needed)
     # The final metrics come from the step function too (its outputs describe the incoming
     # parameters; the update is discarded): no second compilation just for evaluation.
-    _, _, final_loss, final_psnr, final_rgb = step(params, opt_state, target_j, bg_j, limits, opacity_scale, budget=cap)
+    _, _, final_loss, final_psnr, final_rgb = step(packed, opt_state, target_j, bg_j, limits, opacity_scale,
+                                                   budget=cap)
+    params = jax.tree.map(jnp.asarray, host_scene(packed))
     n = len(losses)
     if callback is not None and not interrupted:
         callback(n, params, final_rgb)
