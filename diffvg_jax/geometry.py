@@ -142,8 +142,14 @@ def _arc_quarter_units():
 _UNIT_ARCS = _arc_quarter_units()
 
 
+def _unit_arcs(dtype):
+    # Cast explicitly: mixing the float64 numpy constant into float32 math once made JAX
+    # reuse a float32 copy of it after x64 was switched on (an MLIR verifier error).
+    return jnp.asarray(_UNIT_ARCS, dtype)
+
+
 def _ellipse_ctrl(center, radius):
-    return center + _UNIT_ARCS * radius
+    return center + _unit_arcs(radius.dtype) * radius
 
 
 def _rect_ctrl(p_min, p_max, corner_radius):
@@ -162,7 +168,7 @@ def _rect_ctrl(p_min, p_max, corner_radius):
         return jnp.stack([a, a + (b - a) / 3.0, a + 2.0 * (b - a) / 3.0, b])
 
     def corner(cx, cy, first_arc):
-        arcs = _UNIT_ARCS[first_arc:first_arc + 2]
+        arcs = _unit_arcs(rx.dtype)[first_arc:first_arc + 2]
         return jnp.stack([cx, cy]) + arcs * jnp.stack([rx, ry])
 
     P = lambda x, y: jnp.stack([x, y])

@@ -105,3 +105,29 @@ def test_straight_and_premultiplied_agree(seed):
     np.testing.assert_allclose(np.where(visible, straight[..., :3] * straight[..., 3:], pre[..., :3]),
                                pre[..., :3], atol=1e-5)
     assert visible.any()
+
+
+def test_float64_after_float32_in_one_process():
+    """Switching x64 on after a float32 render used to fail with an MLIR verifier error (a
+    cached float32 copy of a float64 constant). Run in a fresh interpreter: x64 must not
+    leak into the other tests."""
+    import subprocess
+    import sys
+    code = """
+import jax, jax.numpy as jnp, numpy as np
+import diffvg_jax as dv
+kids = (dv.Circle(center=[8.0, 8.0], radius=5.0, fill=dv.rgba(1, 0, 0, 0.8)),
+        dv.Rect(p_min=[1.0, 1.0], p_max=[9.0, 7.0], corner_radius=[1.0, 2.0], stroke=dv.rgba(0, 1, 0, 1),
+                stroke_width=1.5, line_join="round"),
+        dv.Ellipse(center=[9.0, 10.0], radius=[4.0, 2.0], fill=dv.rgba(0, 0, 1, 0.5)))
+s = dv.Scene(children=kids)
+a = np.asarray(dv.render(s, width=16, height=16))
+jax.config.update("jax_enable_x64", True)
+s64 = jax.tree.map(lambda x: jnp.asarray(x, jnp.float64), s)
+b = dv.render(s64, width=16, height=16)
+g = jax.grad(lambda s: jnp.sum(dv.render(s, width=16, height=16)))(s64)
+assert b.dtype == jnp.float64, b.dtype
+assert np.abs(a - np.asarray(b)).max() < 3e-3, np.abs(a - np.asarray(b)).max()
+assert all(np.isfinite(np.asarray(x)).all() for x in jax.tree.leaves(g))
+"""
+    subprocess.run([sys.executable, "-c", code], check=True)
