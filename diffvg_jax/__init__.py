@@ -2,16 +2,19 @@
 
 Public API (see README.md):
   scene model   Scene, Group, Path, Circle, Ellipse, Rect, Polygon, Polyline,
-                Solid, LinearGradient, RadialGradient, rgba
+                Solid, LinearGradient, RadialGradient, Pattern, rgba, ClipPath, Mask
   rendering     render(scene, *, width, height, ...); pieces_needed, depth_needed (static
-                budgets inside your own jit); keep_freed_memory (faster CPU runs)
+                budgets inside your own jit); keep_freed_memory (faster CPU runs),
+                enable_compilation_cache (compiled programs kept on disk)
   SVG           load_svg, save_svg (module diffvg_jax.svg)
   applications  fit (painterly fitting), clipdraw, clip (CLIP in flax)
 """
 from .scene import (Scene, Group, Path, Circle, Ellipse, Rect, Polygon, Polyline, Solid,
-                    LinearGradient, RadialGradient, rgba, replace, identity_transform)
+                    LinearGradient, RadialGradient, rgba, replace, identity_transform, ClipPath, Mask,
+                    Pattern)
 from .render import render, pieces_needed, depth_needed
 from .cpu_memory import keep_freed_memory
+from .compile_cache import enable_compilation_cache
 
 __version__ = "0.1.0"
 

@@ -10,6 +10,7 @@ import math
 import sys
 from typing import Callable, Optional, Sequence
 
+from .compile_cache import enable_compilation_cache
 from .cpu_memory import keep_freed_memory
 
 
@@ -58,6 +59,7 @@ def run_main(prog: str, build_parser: Callable[[], argparse.ArgumentParser], run
              argv: Optional[Sequence[str]]) -> int:
     """Parse ``argv`` and call ``run(args)``; map errors to exit statuses (2 bad input, 130 Ctrl-C)."""
     keep_freed_memory()  # faster jitted steps on CPU (see cpu_memory)
+    enable_compilation_cache()  # a second run reuses the compiled renderer (see compile_cache)
     parser = build_parser()
     try:
         args = parser.parse_args(argv)

@@ -34,7 +34,7 @@ from __future__ import annotations
 import jax
 import jax.numpy as jnp
 
-from .scene import LinearGradient, RadialGradient, Solid
+from .scene import LinearGradient, Pattern, RadialGradient, Solid
 
 Array = jax.Array
 
@@ -169,8 +169,9 @@ def evaluate_paint(paint, xy, *, clamp_focal: bool = False) -> Array:
     """Straight RGBA of ``paint`` at sample points.
 
     Args:
-      paint: :class:`~diffvg_jax.scene.Solid`, :class:`~diffvg_jax.scene.LinearGradient` or
-        :class:`~diffvg_jax.scene.RadialGradient`.
+      paint: :class:`~diffvg_jax.scene.Solid`, :class:`~diffvg_jax.scene.LinearGradient`,
+        :class:`~diffvg_jax.scene.RadialGradient` or :class:`~diffvg_jax.scene.Pattern`
+        (rendered and resampled: see :mod:`diffvg_jax.pattern`).
       xy: float (..., 2) sample points in the painted shape's USER space (before the shape's
         transform), in user units.
       clamp_focal: radial gradients only: move a focal point outside the end circle onto it
@@ -188,8 +189,11 @@ def evaluate_paint(paint, xy, *, clamp_focal: bool = False) -> Array:
     batch = xy.shape[:-1]
     if isinstance(paint, Solid):
         return jnp.broadcast_to(paint.color.astype(xy.dtype), batch + (4,))
+    if isinstance(paint, Pattern):
+        from .pattern import evaluate_pattern  # late: pattern renders with render.py, which imports us
+        return evaluate_pattern(paint, xy)
     if not isinstance(paint, (LinearGradient, RadialGradient)):
-        raise ValueError(f"evaluate_paint: paint must be Solid, LinearGradient or RadialGradient, "
+        raise ValueError(f"evaluate_paint: paint must be Solid, LinearGradient, RadialGradient or Pattern, "
                          f"got {type(paint).__name__}")
     if paint.offsets.ndim != 1 or paint.offsets.shape[0] < 1:
         raise ValueError(f"{type(paint).__name__}.offsets must have shape (K,) with K >= 1, "

@@ -2,11 +2,13 @@
 
 Pipeline (all inside one jit):
   1. walk the scene tree (static structure) into coverage *layers* (one per fill and per
-     stroke) and a compositing tree (groups / shapes with opacity become sub-layers);
+     stroke) and a compositing tree (groups / shapes with opacity, and groups with a clip
+     or a mask, become sub-layers); clip shapes and mask regions are layers too, with no
+     colour: their coverage multiplies their group's sub-layer per pixel;
   2. each layer's geometry -> closed polygon edges in pixels: fills flatten their cubics,
      strokes flatten the centre line and build the outline (``stroke.stroke_outline``);
   3. one call of a coverage kernel for all layers (custom VJP), then the fill rule:
-     - a flat scene (no opacity groups) goes through ``kernels.tiles``: each 16 x 16 tile
+     - a flat scene (no opacity, clip or mask groups) goes through ``kernels.tiles``: each 16 x 16 tile
        keeps only the layers present in it (at most ``max_depth``), so the rest of the
        pipeline costs depth x pixels;
      - otherwise ``kernels.winding_integral`` gives every layer over the whole canvas;
@@ -36,7 +38,8 @@ from diffvg_jax.kernels.tiles import depth_needed as _kernel_depth_needed
 from . import geometry
 from .geometry import float_dtype
 from .paint import evaluate_paint
-from .scene import Group, Scene, Solid
+from .pattern import resolve_resolutions
+from .scene import Group, Polygon, Scene, Solid
 from .stroke import stroke_outline
 from .validate import validate_scene
 
@@ -47,8 +50,36 @@ ROUND_POINTS = 16  # points per round join / cap arc: sagitta 0.004 x half width
 
 @dataclass
 class _Node:
-    """A compositing list, bottom first: ints are layer indices, tuples (node, opacity)."""
-    entries: List[Union[int, Tuple["_Node", jax.Array]]] = field(default_factory=list)
+    """A compositing list, bottom first: ints are layer indices, _Sub entries sub-layers."""
+    entries: List[Union[int, "_Sub"]] = field(default_factory=list)
+
+
+@dataclass
+class _ClipNode:
+    """Clip coverage: (union of ``layers`` and ``groups``) x ``clip``. The union of
+    coverages c_i is 1 - prod(1 - c_i), as resvg composes a clip mask."""
+    layers: List[int] = field(default_factory=list)              # clip shapes' fill layers
+    groups: List["_ClipNode"] = field(default_factory=list)      # Groups inside the clip
+    clip: Optional["_ClipNode"] = None                           # intersected with the union
+
+
+@dataclass
+class _MaskNode:
+    """Mask value: luminance (or alpha) of ``node`` composited, x region x inner mask."""
+    node: "_Node"
+    alpha: bool                         # mask_type 'alpha'
+    region: Optional[int] = None        # layer index of the region rectangle
+    mask: Optional["_MaskNode"] = None
+
+
+@dataclass
+class _Sub:
+    """A sub-layer: ``node`` composited over transparent black, then multiplied by the
+    opacity (scalar) and per pixel by the clip coverage and the mask value."""
+    node: "_Node"
+    opacity: Optional[jax.Array] = None
+    clip: Optional[_ClipNode] = None
+    mask: Optional[_MaskNode] = None
 
 
 @dataclass
@@ -58,19 +89,88 @@ class _Item:
     parent: jax.Array                 # (3, 3) user-of-parent -> canvas
     layer_ids: dict                   # 'fill' / 'stroke' -> global layer index
     opacity_in_alpha: bool            # the shape's opacity scales its single layer
+    clip: bool = False                # a clip layer: fill geometry only, no paint
+
+
+# Luminance weights of a luminance mask, applied to premultiplied sRGB (resvg / tiny-skia).
+LUMINANCE = (0.2125, 0.7154, 0.0721)
+
+
+def _new_layer(counter) -> int:
+    counter[0] += 1
+    return counter[0] - 1
+
+
+def _walk_clip(clip, parent, items, counter) -> _ClipNode:
+    """Clip layers of a ClipPath used in the space ``parent`` (3, 3) user -> canvas."""
+    m = parent @ jnp.asarray(clip.transform, float_dtype())
+    out = _walk_clip_children(clip.children, m, items, counter)
+    if clip.clip is not None:
+        out.clip = _walk_clip(clip.clip, parent, items, counter)  # same space as `clip`
+    return out
+
+
+def _walk_clip_children(children, m, items, counter) -> _ClipNode:
+    out = _ClipNode()
+    for child in children:
+        if isinstance(child, Group):
+            gm = m @ jnp.asarray(child.transform, float_dtype())
+            sub = _walk_clip_children(child.children, gm, items, counter)
+            if child.clip is not None:
+                sub.clip = _walk_clip(child.clip, gm, items, counter)
+            out.groups.append(sub)
+            continue
+        layer = _new_layer(counter)
+        out.layers.append(layer)
+        items.append(_Item(child, m, {"fill": layer}, False, clip=True))
+    return out
+
+
+def _region_polygon(region):
+    """Polygon of a mask region (x, y, width, height) float32 (4,); negative sizes clamp to 0."""
+    x, y = region[0], region[1]
+    x1 = x + jnp.maximum(region[2], 0.0)
+    y1 = y + jnp.maximum(region[3], 0.0)
+    return Polygon(points=jnp.stack([jnp.stack([x, y]), jnp.stack([x1, y]), jnp.stack([x1, y1]),
+                                     jnp.stack([x, y1])]))
+
+
+def _walk_mask(mask, parent, items, counter) -> _MaskNode:
+    """Layers of a Mask used in the space ``parent``: its content as a compositing tree, its
+    region as one clip layer."""
+    node = _Node()
+    _walk(mask.children, parent @ jnp.asarray(mask.transform, float_dtype()), node, items, counter)
+    out = _MaskNode(node, mask.mask_type == "alpha")
+    if mask.region is not None:
+        out.region = _new_layer(counter)
+        region = _region_polygon(jnp.asarray(mask.region, float_dtype()))
+        items.append(_Item(region, parent, {"fill": out.region}, False, clip=True))
+    if mask.mask is not None:
+        out.mask = _walk_mask(mask.mask, parent, items, counter)
+    return out
+
+
+def _walk_group(child, parent, node, items, counter):
+    m = parent @ jnp.asarray(child.transform, float_dtype())
+    if child.opacity is None and child.clip is None and child.mask is None:
+        _walk(child.children, m, node, items, counter)
+        return
+    sub = _Sub(_Node())
+    _walk(child.children, m, sub.node, items, counter)
+    if child.opacity is not None:
+        sub.opacity = jnp.asarray(child.opacity, float_dtype())
+    if child.clip is not None:
+        sub.clip = _walk_clip(child.clip, m, items, counter)
+    if child.mask is not None:
+        sub.mask = _walk_mask(child.mask, m, items, counter)
+    node.entries.append(sub)
 
 
 def _walk(children, parent, node, items, counter):
     """Flatten the scene tree into items (shapes) and the compositing tree of layers."""
     for child in children:
         if isinstance(child, Group):
-            m = parent @ jnp.asarray(child.transform, float_dtype())
-            if child.opacity is None:
-                _walk(child.children, m, node, items, counter)
-            else:
-                sub = _Node()
-                _walk(child.children, m, sub, items, counter)
-                node.entries.append((sub, jnp.asarray(child.opacity, float_dtype())))
+            _walk_group(child, parent, node, items, counter)
             continue
         kinds = [k for k, paint in (("fill", child.fill), ("stroke", child.stroke)) if paint is not None]
         if child.paint_order == "stroke":
@@ -79,7 +179,7 @@ def _walk(children, parent, node, items, counter):
         if child.opacity is not None and len(kinds) > 1:
             # Fill and stroke of a shape with opacity composite as one layer (SVG).
             target = _Node()
-            node.entries.append((target, jnp.asarray(child.opacity, float_dtype())))
+            node.entries.append(_Sub(target, jnp.asarray(child.opacity, float_dtype())))
         ids = {}
         for kind in kinds:
             ids[kind] = counter[0]
@@ -88,22 +188,23 @@ def _walk(children, parent, node, items, counter):
         items.append(_Item(child, parent, ids, child.opacity is not None and len(kinds) == 1))
 
 
-def _shape_geometry(shape, parent, capacity):
+def _shape_geometry(shape, parent, capacity, clip=False):
     """Edges in pixels of one shape's fill and stroke, and its canvas -> user transform.
 
-    Vectorised with ``jax.vmap`` over shapes of the same static structure.
+    ``clip``: a clip layer, whose fill geometry counts whatever its paints (and its stroke
+    does not). Vectorised with ``jax.vmap`` over shapes of the same static structure.
     """
     to_canvas = parent @ jnp.asarray(shape.transform, float_dtype())
     subpaths = geometry.shape_subpaths(shape)
     out = {"to_user": geometry.safe_inverse(to_canvas)}
     empty = jnp.zeros((0, 2, 2), float_dtype())
-    if shape.fill is not None:
+    if shape.fill is not None or clip:
         edges = []
         for sub in subpaths:
             verts, _, _ = geometry.flatten_subpath(sub, to_canvas, capacity, lift=True)
             edges.append(geometry.polyline_edges(geometry.apply_transform(to_canvas, verts)))
         out["fill"] = jnp.concatenate(edges, axis=0) if edges else empty
-    if shape.stroke is not None:
+    if shape.stroke is not None and not clip:
         edges = []
         width = jnp.asarray(shape.stroke_width, float_dtype())
         for sub in subpaths:
@@ -121,7 +222,7 @@ def _shape_geometry(shape, parent, capacity):
 
 def _signature(item: _Item):
     leaves, treedef = jax.tree_util.tree_flatten(item.shape)
-    return (treedef, tuple((tuple(jnp.shape(x)), jnp.result_type(x)) for x in leaves))
+    return (item.clip, treedef, tuple((tuple(jnp.shape(x)), jnp.result_type(x)) for x in leaves))
 
 
 @dataclass
@@ -153,8 +254,8 @@ def _collect(scene: Scene, capacity: int, height=None, width=None, with_paint=Tr
         shapes = [m.shape for m in members]
         stacked = jax.tree_util.tree_map(lambda *xs: jnp.stack([jnp.asarray(x, float_dtype()) for x in xs]), *shapes)
         parents = jnp.stack([m.parent for m in members])
-        geo = jax.vmap(lambda s, p: _shape_geometry(s, p, capacity))(stacked, parents)
         first = members[0]
+        geo = jax.vmap(lambda s, p: _shape_geometry(s, p, capacity, first.clip))(stacked, parents)
         for kind in ("fill", "stroke"):
             if kind not in first.layer_ids:
                 continue
@@ -164,6 +265,11 @@ def _collect(scene: Scene, capacity: int, height=None, width=None, with_paint=Tr
             edge_ids.append(np.repeat(ids, e.shape[1]))
             for i in ids:
                 fill_rules[int(i)] = first.shape.fill_rule if kind == "fill" else "nonzero"
+            if first.clip:  # coverage only: no colour, no paint image
+                colours.append(jnp.zeros((len(members), 4), float_dtype()))
+                alphas.append(jnp.ones((len(members),), float_dtype()))
+                order.append(ids)
+                continue
             alpha = stacked.fill_opacity if kind == "fill" else stacked.stroke_opacity
             if first.opacity_in_alpha:
                 alpha = alpha * stacked.opacity
@@ -245,8 +351,7 @@ def _composite(node: _Node, layers: _Layers, coverage, height, width):
             a = coverage[entry] * img[..., 3] * layers.alpha[entry]
             terms.append((k, a[..., None] * jnp.concatenate([img[..., :3], jnp.ones_like(a)[..., None]], -1)))
         else:
-            sub, opacity = entry
-            sub_img = _composite(sub, layers, coverage, height, width) * opacity
+            sub_img = _composite_sub(entry, layers, coverage, height, width)
             a = sub_img[..., 3]
             terms.append((k, sub_img))
         parts.append(a[None])
@@ -263,6 +368,48 @@ def _composite(node: _Node, layers: _Layers, coverage, height, width):
     for k, img in terms:
         out = out + img * trans[k][..., None]
     return out
+
+
+def _composite_sub(sub: _Sub, layers: _Layers, coverage, height, width):
+    """Premultiplied RGBA (H, W, 4) of a sub-layer: its node, times opacity, clip, mask."""
+    img = _composite(sub.node, layers, coverage, height, width)
+    if sub.opacity is not None:
+        img = img * sub.opacity
+    factor = None
+    if sub.clip is not None:
+        factor = _clip_coverage(sub.clip, coverage)
+    if sub.mask is not None:
+        value = _mask_value(sub.mask, layers, coverage, height, width)
+        factor = value if factor is None else factor * value
+    return img if factor is None else img * factor[..., None]
+
+
+def _clip_coverage(clip: _ClipNode, coverage):
+    """float (H, W) in [0, 1]: 1 - prod_i(1 - c_i) over the clip's layers and groups, times
+    its own clip. An empty clip is 0 everywhere (SVG: an empty clipPath hides everything)."""
+    miss = jnp.ones(coverage.shape[1:], coverage.dtype)
+    if clip.layers:
+        miss = jnp.prod(1.0 - coverage[np.array(clip.layers)], axis=0)
+    for group in clip.groups:
+        miss = miss * (1.0 - _clip_coverage(group, coverage))
+    out = 1.0 - miss
+    if clip.clip is not None:
+        out = out * _clip_coverage(clip.clip, coverage)
+    return out
+
+
+def _mask_value(mask: _MaskNode, layers: _Layers, coverage, height, width):
+    """float (H, W): the mask content's luminance (or alpha), times region and inner mask."""
+    img = _composite(mask.node, layers, coverage, height, width)
+    if mask.alpha:
+        value = img[..., 3]
+    else:
+        value = img[..., :3] @ jnp.asarray(LUMINANCE, img.dtype)
+    if mask.region is not None:
+        value = value * coverage[mask.region]
+    if mask.mask is not None:
+        value = value * _mask_value(mask.mask, layers, coverage, height, width)
+    return value
 
 
 def _composite_tiled(layers: _Layers, winding, slot_layer, height, width):
@@ -490,6 +637,8 @@ def render(scene: Scene, *, width: Optional[int] = None, height: Optional[int] =
         if v is not None and (isinstance(v, bool) or not isinstance(v, (int, np.integer)) or v < 1):
             raise ValueError(f"render: {name} must be a positive int, got {v!r}")
     concrete = _is_concrete(scene)
+    if concrete:  # pattern tile rasters sized from the canvas scale (static sizes)
+        scene = resolve_resolutions(scene)
     exact = concrete and max_pieces is None
     if max_pieces is None:
         if concrete:

@@ -154,7 +154,46 @@ class RadialGradient:
         _check_choice(self, "spread", SPREADS)
 
 
-Paint = Union[Solid, LinearGradient, RadialGradient]
+@_pytree
+@dataclass(frozen=True, kw_only=True)
+class Pattern:
+    """A tiled paint (SVG ``<pattern>``): ``children`` drawn in a tile, repeated over the plane.
+
+    The tile is the rectangle [0, w] x [0, h] of tile space; content outside it is clipped.
+    The renderer draws the content into a raster of ``resolution`` pixels, premultiplied,
+    and samples it bilinearly with wrap-around (see :mod:`diffvg_jax.pattern`), so
+    gradients flow to the content's parameters and to ``size`` and ``transform``.
+
+    Attributes:
+      children: tuple of shapes and Groups, in tile space (user units of the tile).
+      size: float32 (2,) tile (width, height) in tile units. A size <= 0 paints nothing.
+      transform: float32 (3, 3) tile-space -> user-space affine matrix of the painted shape
+        (SVG patternTransform, the tile's x / y and objectBoundingBox scaling folded in).
+        A singular transform paints nothing.
+      resolution: static (width, height) of the tile raster in pixels, or None: chosen by
+        ``render`` (two raster pixels per canvas pixel per axis) when the scene is concrete,
+        else ``pattern.DEFAULT_RESOLUTION`` (inside your own jit / grad / vmap: set it).
+    """
+
+    children: Tuple = ()
+    size: Array = None
+    transform: Array = None
+    resolution: Optional[Tuple[int, int]] = _static(None)
+
+    def __post_init__(self):
+        if self.transform is None:
+            object.__setattr__(self, "transform", identity_transform())
+        _convert_fields(self, ["size", "transform"])
+        _check_children(self, SHAPE_TYPES + (Group,), "a shape or Group")
+        res = self.resolution
+        if res is not None:
+            res = (int(res), int(res)) if isinstance(res, (int, np.integer)) else tuple(int(r) for r in res)
+            if len(res) != 2 or min(res) < 1:
+                raise ValueError(f"Pattern.resolution must be None or two positive ints, got {self.resolution!r}")
+            object.__setattr__(self, "resolution", res)
+
+
+Paint = Union[Solid, LinearGradient, RadialGradient, Pattern]
 
 
 def rgba(r, g, b, a=1.0) -> Solid:
@@ -343,6 +382,86 @@ Shape = Union[Path, Circle, Ellipse, Rect, Polygon, Polyline]
 SHAPE_TYPES = (Path, Circle, Ellipse, Rect, Polygon, Polyline)
 
 
+MASK_TYPES = ("luminance", "alpha")
+
+
+def _check_children(obj, allowed, what):
+    object.__setattr__(obj, "children", tuple(obj.children))
+    for i, child in enumerate(obj.children):
+        if not isinstance(child, allowed):
+            raise ValueError(f"{type(obj).__name__}.children[{i}] is a {type(child).__name__}, not {what}")
+
+
+def _check_optional(obj, name, cls):
+    value = getattr(obj, name)
+    if value is not None and not isinstance(value, cls):
+        raise ValueError(f"{type(obj).__name__}.{name} is a {type(value).__name__}, not a {cls.__name__} or None")
+
+
+@_pytree
+@dataclass(frozen=True, kw_only=True)
+class ClipPath:
+    """A clipping region (SVG ``<clipPath>``): the union of its children's geometry.
+
+    Each child's coverage is its fill region with its ``fill_rule`` as the clip rule; its
+    paints, strokes and opacities are ignored (SVG clips with the raw geometry). The union of
+    the children is 1 - prod(1 - coverage_i) per pixel, as resvg composes clip masks.
+
+    Attributes:
+      children: tuple of shapes and Groups. A Group inside a clip contributes the union of
+        its children, transformed by its ``transform`` and intersected with its own
+        ``clip``; its ``opacity`` and ``mask`` are ignored.
+      transform: float32 (3, 3) clip-content-to-user affine matrix, where "user" is the
+        space of the Group that uses this clip (its children's space).
+      clip: optional ClipPath intersected with this one (SVG ``clip-path`` on a
+        ``<clipPath>``), in the same user space as this ClipPath (not under ``transform``).
+    """
+
+    children: Tuple = ()
+    transform: Array = None
+    clip: Optional["ClipPath"] = None
+
+    def __post_init__(self):
+        if self.transform is None:
+            object.__setattr__(self, "transform", identity_transform())
+        _convert_fields(self, ["transform"])
+        _check_children(self, SHAPE_TYPES + (Group,), "a shape or Group")
+        _check_optional(self, "clip", ClipPath)
+
+
+@_pytree
+@dataclass(frozen=True, kw_only=True)
+class Mask:
+    """A mask (SVG ``<mask>``): its children drawn as an image give a per-pixel factor.
+
+    Attributes:
+      children: tuple of shapes and Groups, drawn (with paints, opacities, clips and masks)
+        over transparent black.
+      transform: float32 (3, 3) mask-content-to-user affine matrix ("user": the space of the
+        Group that uses this mask).
+      region: float32 (4,) (x, y, width, height) in user space, or None. Outside this
+        rectangle the mask is 0 (SVG mask region); None: unbounded.
+      mask: optional Mask multiplied with this one (SVG ``mask`` on a ``<mask>``), in the
+        same user space as this Mask.
+      mask_type: static 'luminance' (default): the factor is 0.2125 R + 0.7154 G + 0.0721 B
+        of the premultiplied sRGB image (as resvg / tiny-skia compute it); 'alpha': its alpha.
+    """
+
+    children: Tuple = ()
+    transform: Array = None
+    region: Optional[Array] = None
+    mask: Optional["Mask"] = None
+    mask_type: str = _static("luminance")
+
+    def __post_init__(self):
+        if self.transform is None:
+            object.__setattr__(self, "transform", identity_transform())
+        _convert_fields(self, ["transform", "region"])
+        _check_children(self, SHAPE_TYPES + (Group,), "a shape or Group")
+        _check_optional(self, "mask", Mask)
+        _check_choice(self, "mask_type", MASK_TYPES)
+
+
 @_pytree
 @dataclass(frozen=True, kw_only=True)
 class Group:
@@ -354,22 +473,30 @@ class Group:
       opacity: float32 () or None. None: the children are drawn straight into the parent.
         A value: the children are composited as one layer over transparent black, and the
         layer is drawn with this opacity (SVG group opacity).
+      clip: optional :class:`ClipPath`, in the group's own space (after ``transform``, like
+        its children). The group is composited as one layer, multiplied per pixel by the
+        clip's coverage.
+      mask: optional :class:`Mask`, in the group's own space; the layer is multiplied per
+        pixel by the mask's value. Opacity, clip and mask multiply together.
       id: optional static name.
+    With clip and mask None (the default) a group without opacity costs nothing: its
+    children are drawn as if they were the parent's.
     """
 
     children: Tuple = ()
     transform: Array = None
     opacity: Optional[Array] = None
+    clip: Optional[ClipPath] = None
+    mask: Optional[Mask] = None
     id: Optional[str] = _static(None)
 
     def __post_init__(self):
         if self.transform is None:
             object.__setattr__(self, "transform", identity_transform())
-        object.__setattr__(self, "children", tuple(self.children))
         _convert_fields(self, ["transform", "opacity"])
-        for i, child in enumerate(self.children):
-            if not isinstance(child, SHAPE_TYPES + (Group,)):
-                raise ValueError(f"Group.children[{i}] is a {type(child).__name__}, not a shape or Group")
+        _check_children(self, SHAPE_TYPES + (Group,), "a shape or Group")
+        _check_optional(self, "clip", ClipPath)
+        _check_optional(self, "mask", Mask)
 
 
 @_pytree

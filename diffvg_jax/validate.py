@@ -10,8 +10,9 @@ from __future__ import annotations
 import jax
 import numpy as np
 
-from .scene import (Circle, Ellipse, Group, LinearGradient, Path, Polygon, Polyline, RadialGradient, Rect,
-                    Scene, Solid)
+from .scene import (Circle, ClipPath, Ellipse, Group, LinearGradient, Mask, Path, Polygon, Polyline,
+                    RadialGradient, Rect, Scene, Solid)
+from .scene import Pattern
 
 
 def _label(where, obj):
@@ -58,8 +59,13 @@ def _check_paint(where, paint):
             _check(where, paint, "radius", ())
             _check(where, paint, "focal", (2,))
             _check(where, paint, "focal_radius", ())
+    elif isinstance(paint, Pattern):
+        _check(where, paint, "size", (2,))
+        _check(where, paint, "transform", (3, 3))
+        _walk(_label(where, paint), paint.children)
     else:
-        raise ValueError(f"{where} is a {type(paint).__name__}, not a paint (Solid, LinearGradient, RadialGradient)")
+        raise ValueError(f"{where} is a {type(paint).__name__}, not a paint (Solid, LinearGradient, RadialGradient, "
+                         "Pattern)")
 
 
 def _check_shape(where, shape):
@@ -94,6 +100,27 @@ def _check_shape(where, shape):
         raise ValueError(f"{_label(where, shape)}.stroke_width must have shape {allowed}, got {width_shape}")
 
 
+def _check_clip(where, clip):
+    """A Group's (or ClipPath's) ``clip``: a ClipPath whose children are geometry only."""
+    if not isinstance(clip, ClipPath):
+        raise ValueError(f"{where} is a {type(clip).__name__}, not a ClipPath")
+    _check(where, clip, "transform", (3, 3))
+    _walk(where, clip.children)
+    if clip.clip is not None:
+        _check_clip(f"{where}.clip", clip.clip)
+
+
+def _check_mask(where, mask):
+    if not isinstance(mask, Mask):
+        raise ValueError(f"{where} is a {type(mask).__name__}, not a Mask")
+    _check(where, mask, "transform", (3, 3))
+    if mask.region is not None:
+        _check(where, mask, "region", (4,))
+    _walk(where, mask.children)
+    if mask.mask is not None:
+        _check_mask(f"{where}.mask", mask.mask)
+
+
 def _walk(where, children):
     for i, child in enumerate(children):
         here = f"{where}.children[{i}]"
@@ -101,6 +128,10 @@ def _walk(where, children):
             _check(here, child, "transform", (3, 3))
             if child.opacity is not None:
                 _check(here, child, "opacity", ())
+            if child.clip is not None:
+                _check_clip(f"{_label(here, child)}.clip", child.clip)
+            if child.mask is not None:
+                _check_mask(f"{_label(here, child)}.mask", child.mask)
             _walk(_label(here, child), child.children)
         else:
             _check_shape(here, child)

@@ -124,3 +124,20 @@ def test_parse_background():
     np.testing.assert_array_equal(parse_background("estimate", t), [0, 0, 0])
     with pytest.raises(ValueError, match="background"):
         parse_background("purple")
+
+
+def test_non_solid_paints_are_measured_but_never_reseeded():
+    """A collapsed path with a gradient or pattern paint keeps its paint (re-seeding it with
+    a Solid would change the scene's structure and recompile the step)."""
+    tile = dv.Pattern(children=(dv.Rect(p_min=[0, 0], p_max=[2, 2], fill=dv.rgba(1, 0, 0, 1)),), size=[4.0, 4.0])
+    grad = dv.LinearGradient(start=[0, 0], end=[4, 0], offsets=[0, 1], colors=[[0, 0, 0, 0.01], [1, 1, 1, 0.01]])
+    tiny_pattern = dv.replace(blob(10, 25, 0.2), fill=tile)
+    faint_gradient = dv.replace(blob(20, 20, 4), fill=grad)
+    s = dv.Scene(children=(blob(8, 8, 4), tiny_pattern, faint_gradient), width=W, height=H)
+    which = find_collapsed(s, width=W, height=H)
+    np.testing.assert_array_equal(which, [False, True, True])  # tiny by area, faint by alpha
+    target = np.zeros((H, W, 3), np.float32)
+    out = reseed_paths(s, which, rgb=np.ones_like(target), target=target, rng=np.random.default_rng(0))
+    assert jax.tree.structure(out) == jax.tree.structure(s)
+    for old, new in zip(s.children[1:], out.children[1:]):
+        assert all(np.array_equal(a, b) for a, b in zip(jax.tree.leaves(old), jax.tree.leaves(new)))

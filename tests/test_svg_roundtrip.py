@@ -106,13 +106,40 @@ def shapes(draw):
     return cls(points=arr(draw, f32, (n, 2)), **draw(styles(n)))
 
 
+clip_shapes = shapes().map(lambda s: dv.replace(s, fill=None, stroke=None))   # clips ignore paint
+
+
+def clip_paths(depth=1):
+    """ClipPaths as load_svg builds them: shapes, and Groups of one identity-transform shape
+    with their own clip (a clip child with clip-path); optionally a clip-path on the clip."""
+    inner = st.none() if depth == 0 else st.one_of(clip_paths(depth - 1), st.none())
+    clipped_child = st.builds(
+        lambda s, t, c: dv.Group(children=(dv.replace(s, transform=np.eye(3, dtype=np.float32)),), transform=t, clip=c),
+        clip_shapes, transforms(), clip_paths(0)) if depth else clip_shapes
+    return st.builds(lambda kids, t, c: dv.ClipPath(children=tuple(kids), transform=t, clip=c),
+                     st.lists(st.one_of(clipped_child, clip_shapes), min_size=0, max_size=3), transforms(), inner)
+
+
+@st.composite
+def masks(draw, depth=1):
+    region = draw(st.one_of(st.none(), st.tuples(f32, f32, pos, pos).map(lambda v: np.array(v, np.float32))))
+    inner = draw(st.one_of(masks(depth - 1), st.none())) if depth else None
+    return dv.Mask(children=tuple(draw(st.lists(shapes(), min_size=1, max_size=2))), transform=draw(transforms()),
+                   region=region, mask=inner, mask_type=draw(st.sampled_from(["luminance", "alpha"])))
+
+
 def nodes(depth=2):
     if depth == 0:
         return shapes()
-    group = st.builds(lambda kids, t, o, i: dv.Group(children=tuple(kids), transform=t, opacity=o, id=i),
-                      st.lists(nodes(depth - 1), min_size=1, max_size=3), transforms(),
-                      st.one_of(st.none(), unit), ident)
-    return st.one_of(shapes(), group)
+
+    def groups(clip, mask):
+        return st.builds(lambda kids, t, o, i, c, m: dv.Group(children=tuple(kids), transform=t, opacity=o, id=i,
+                                                                clip=c, mask=m),
+                         st.lists(nodes(depth - 1), min_size=1, max_size=3), transforms(),
+                         st.one_of(st.none(), unit), ident, clip, mask)
+    # plain, clipped, masked, and clipped + masked groups (each branch drawn equally often)
+    return st.one_of(shapes(), groups(st.none(), st.none()), groups(clip_paths(), st.none()),
+                     groups(st.none(), masks()), groups(clip_paths(), masks()))
 
 
 scenes = st.builds(lambda kids, bg, w, h: dv.Scene(children=tuple(kids), background=bg, width=w, height=h),
@@ -137,6 +164,24 @@ def test_save_then_load_gives_identical_arrays(scene):
     text = to_svg_text(scene)
     with warnings.catch_warnings():
         warnings.simplefilter("error")          # our own output must load without repairs
+        back = load_svg(text)
+    assert_same_scene(scene, back)
+
+
+masked_scenes = st.builds(
+    lambda kids: dv.Scene(children=tuple(kids), width=64, height=64),
+    st.lists(st.builds(lambda kids, c, m: dv.Group(children=tuple(kids), clip=c, mask=m),
+                       st.lists(nodes(1), min_size=1, max_size=2), clip_paths(), masks()), min_size=1, max_size=3))
+
+
+@settings(max_examples=15, deadline=None, suppress_health_check=list(HealthCheck))
+@given(masked_scenes)
+def test_clips_and_masks_round_trip(scene):
+    """Every top-level group has a clip and a mask (nested clips, clipped clip children,
+    mask regions or none, nested masks, both mask types)."""
+    text = to_svg_text(scene)
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")
         back = load_svg(text)
     assert_same_scene(scene, back)
 

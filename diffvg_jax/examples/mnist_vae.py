@@ -43,6 +43,7 @@ import jax.numpy as jnp
 import numpy as np
 import optax
 
+from ..compile_cache import enable_compilation_cache
 from ..cpu_memory import keep_freed_memory
 from .mnist_data import MnistDataError, download_mnist, load_mnist
 
@@ -822,6 +823,7 @@ def run(args, renderer: Optional[Renderer] = None) -> Dict[str, float]:
 def main(argv: Optional[Sequence[str]] = None, renderer: Optional[Renderer] = None) -> int:
     """CLI entry point; returns the exit status (2 on bad input, with a one-line message)."""
     keep_freed_memory()  # faster jitted steps on CPU (see diffvg_jax.cpu_memory)
+    enable_compilation_cache()  # a second run reuses compiled programs (see diffvg_jax.compile_cache)
     parser = build_parser()
     args = parser.parse_args(argv)
     try:

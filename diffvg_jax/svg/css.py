@@ -241,13 +241,24 @@ def cascade(node, rules: List[Rule], presentation: Dict[str, str]) -> Dict[str, 
     style = parse_declarations(node.attrs.get("style", ""))
     out = dict(presentation)
     for _, name, value in sorted(normal, key=lambda t: t[0]):
-        out[name] = value
+        _declare(out, name, value)
     for name, value, imp in style:
         if not imp:
-            out[name] = value
+            _declare(out, name, value)
     for _, name, value in sorted(important, key=lambda t: t[0]):
-        out[name] = value
+        _declare(out, name, value)
     for name, value, imp in style:
         if imp:
-            out[name] = value
+            _declare(out, name, value)
     return out
+
+
+# CSS shorthands -> their longhands. `marker` is one only in CSS: as an XML attribute it is
+# not a presentation attribute (resvg's the-marker-property case), so it never gets here.
+SHORTHANDS = {"marker": ("marker-start", "marker-mid", "marker-end")}
+
+
+def _declare(out: Dict[str, str], name: str, value: str) -> None:
+    """Record one winning declaration, a shorthand as its longhands (same precedence)."""
+    for longhand in SHORTHANDS.get(name, (name,)):
+        out[longhand] = value

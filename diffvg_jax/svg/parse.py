@@ -12,6 +12,7 @@ Mapping (see notes/svg.md):
   * stroke-dasharray is applied here, on the geometry: the stroke becomes a separate Path
     of open dash subpaths (not differentiable w.r.t. the dash pattern itself);
   * arcs become cubics within paths.ARC_TOLERANCE.
+  * <pattern> paints become Pattern paints (see svg/patterns.py).
 Unsupported features warn once each (SVGWarning) and the rest of the drawing is kept.
 """
 from __future__ import annotations
@@ -23,7 +24,9 @@ from typing import Dict, List, Optional, Tuple
 import numpy as np
 
 from .. import scene as S
-from . import css, paths
+from . import css, markers, paths
+from .clipmask import INVALID, ClipMaskLoader
+from .patterns import PatternLoader
 from .colors import parse_color
 from .errors import (MAX_CANVAS, MAX_DASHES, MAX_DEPTH, MAX_POINTS, MAX_SHAPES, Reporter,
                      describe)
@@ -45,10 +48,11 @@ PROPERTIES = {
     "opacity": (False, "1"), "display": (False, "inline"), "stop-color": (False, "black"),
     "stop-opacity": (False, "1"), "transform": (False, "none"), "transform-origin": (False, "0 0"),
     "clip-path": (False, "none"), "mask": (False, "none"), "filter": (False, "none"),
+    "clip-rule": (True, "nonzero"), "mask-type": (False, "luminance"),
     "overflow": (False, "visible"), "background-color": (False, "transparent"),
 }
 _NOT_PRESENTATION = {"transform", "background-color"}   # attributes handled separately
-_UNSUPPORTED_ELEMENTS = {"text", "image", "foreignObject", "pattern", "marker", "clipPath", "mask",
+_UNSUPPORTED_ELEMENTS = {"text", "image", "foreignObject",
                          "filter", "textPath", "tspan", "video", "audio", "canvas", "iframe"}
 _SHAPES = {"rect", "circle", "ellipse", "line", "polyline", "polygon", "path"}
 _CONTAINERS = {"g", "a", "svg", "switch"}
@@ -80,7 +84,7 @@ def document_size(scene_or_text) -> Tuple[float, float]:
     return loader.doc_size
 
 
-class _Loader:
+class _Loader(ClipMaskLoader, PatternLoader):
     def __init__(self, text: str):
         self.report = Reporter()
         self.root = parse_document(text, self.report.warn)
@@ -167,7 +171,7 @@ class _Loader:
                 return False
         if name in ("fill-opacity", "stroke-opacity", "opacity", "stop-opacity"):
             return _opacity(value) is not None
-        if name == "fill-rule":
+        if name in ("fill-rule", "clip-rule"):
             return value in ("nonzero", "evenodd")
         if name == "stroke-linejoin":
             return value in ("miter", "round", "bevel", "miter-clip", "arcs")
@@ -204,6 +208,9 @@ class _Loader:
             raise ValueError(f"<svg>: canvas size {width:g} x {height:g} exceeds {MAX_CANVAS} px")
         self.doc_size = (width, height)
         viewport = (vb[2], vb[3]) if vb else (width, height)
+        for prop in ("clip-path", "mask"):
+            if style[prop] != "none":
+                self.warn(f"{describe(root)}: {prop} on the root <svg> is not supported (ignored)")
         children = self.children_of(root, style, viewport, 0, ())
         if vb:
             mat = viewbox_transform(vb, (0.0, 0.0, width, height), root.attrs.get("preserveAspectRatio", ""))
@@ -258,8 +265,11 @@ class _Loader:
             out += self.element(child, style, viewport, depth + 1, use_stack)
         return out
 
-    def element(self, node: Node, parent_style, viewport, depth, use_stack) -> list:
-        """Scene objects (0, 1 or 2) for one element in rendering context."""
+    def element(self, node: Node, parent_style, viewport, depth, use_stack, bare=False) -> list:
+        """Scene objects (0, 1 or 2) for one element in rendering context.
+
+        ``bare``: without the element's transform, clip-path and mask (the caller wraps the
+        result in a Group that carries them)."""
         if depth > MAX_DEPTH:
             raise ValueError(f"{describe(node)}: nesting (with <use>) deeper than {MAX_DEPTH} levels")
         if not node.is_svg:
@@ -273,28 +283,49 @@ class _Loader:
         style = self.computed(node, parent_style)
         if style["display"] == "none":
             return []
-        for prop in ("clip-path", "mask", "filter"):
-            if style[prop] != "none":
-                self.warn(f"{describe(node)}: {prop} is not supported (ignored)", key="prop-" + prop)
-        transform = self.transform_of(node, style, viewport)
+        if style["filter"] != "none":
+            self.warn(f"{describe(node)}: filter is not supported (ignored)", key="prop-filter")
+        transform = np.eye(3) if bare else self.transform_of(node, style, viewport)
+        masked = style["clip-path"] != "none" or style["mask"] != "none"
+        if masked and not bare and (tag in _SHAPES or tag == "svg"):
+            return self.masked_element(node, parent_style, style, viewport, depth, use_stack, transform)
         if tag in _SHAPES:
-            for prop in ("marker-start", "marker-mid", "marker-end"):
-                if style[prop] != "none" and tag in ("path", "line", "polyline", "polygon"):
-                    self.warn(f"{describe(node)}: markers are not supported (ignored)", key="prop-marker")
-            return self.shape(node, style, viewport, transform)
+            return self.shape(node, style, viewport, transform, depth, use_stack)
         if tag == "use":
             return self.use(node, style, viewport, depth, use_stack, transform)
         if tag == "svg":
             return self.nested_svg(node, style, viewport, depth, use_stack, transform, None)
         children = self.children_of(node, style, viewport, depth, use_stack)
-        return self.group(node, style, children, transform)
+        return self.group(node, style, children, transform, (viewport, depth, use_stack))
 
-    def group(self, node, style, children, transform):
+    def group(self, node, style, children, transform, context=None):
+        """[Group] of an element's children, with its opacity, and its clip-path and mask
+        when ``context`` (viewport, depth, use_stack) is given; [] if nothing to draw."""
         opacity = _opacity(style["opacity"]) if "opacity" in self.specified(node) else None
         if not children:
             return []
-        return [S.Group(children=tuple(children), transform=transform, opacity=opacity,
+        clip = mask = None
+        if context is not None and (style["clip-path"] != "none" or style["mask"] != "none"):
+            got = self.masking_of(node, style, *context, children)
+            if got is INVALID:
+                return []
+            clip, mask = got
+        return [S.Group(children=tuple(children), transform=transform, opacity=opacity, clip=clip, mask=mask,
                         id=node.attrs.get("id"))]
+
+    def masked_element(self, node, parent_style, style, viewport, depth, use_stack, transform):
+        """A shape or nested <svg> with clip-path / mask: a Group with the element's
+        transform, clip and mask around the element's own objects (in its user space)."""
+        content = self.element(node, parent_style, viewport, depth, use_stack, bare=True)
+        if not content:
+            return []
+        got = self.masking_of(node, style, viewport, depth, use_stack, content)
+        if got is INVALID:
+            return []
+        clip, mask = got
+        if clip is None and mask is None:   # the references were ignored
+            return [S.replace(o, transform=transform @ np.asarray(o.transform, np.float64)) for o in content]
+        return [S.Group(children=tuple(content), transform=transform, clip=clip, mask=mask)]
 
     def transform_of(self, node, style, viewport) -> np.ndarray:
         text = node.attrs.get("transform")
@@ -362,7 +393,7 @@ class _Loader:
                                    parent_is_use=True)
         else:
             kids = self.element(target, style, viewport, depth + 1, stack)
-        return self.group(node, style, kids, mat)
+        return self.group(node, style, kids, mat, (viewport, depth, use_stack))
 
     def _recursive(self, use_node, _path=()) -> bool:
         """True if expanding this <use> ever reaches itself, an ancestor, or a cycle."""
@@ -407,20 +438,35 @@ class _Loader:
         if w <= 0 or h <= 0:
             return []
         vb = self._viewbox(node)
-        mat = transform @ translate(x, y)
+        to_viewport = translate(x, y)
         if vb:
-            mat = mat @ viewbox_transform(vb, (0.0, 0.0, w, h), node.attrs.get("preserveAspectRatio", ""))
+            to_viewport = to_viewport @ viewbox_transform(vb, (0.0, 0.0, w, h),
+                                                          node.attrs.get("preserveAspectRatio", ""))
             inner = (vb[2], vb[3])
         else:
             inner = (w, h)
-        if style.get("overflow", "visible") not in ("visible", "auto"):
-            self.warn(f"{describe(node)}: nested viewport clipping is not supported (content may overflow)",
-                      key="svg-clip")
         kids = self.children_of(node, style, inner, depth, use_stack)
         opacity = _opacity(style["opacity"]) if "opacity" in self.specified(node) else None
         if not kids:
             return []
-        return [S.Group(children=tuple(kids), transform=mat, opacity=opacity, id=node.attrs.get("id"))]
+        rect = self._viewport_rect(node, x, y, w, h, use_size)
+        clip = self.viewport_clip(node, rect, to_viewport) if rect is not None else None
+        return [S.Group(children=tuple(kids), transform=transform @ to_viewport, opacity=opacity, clip=clip,
+                        id=node.attrs.get("id"))]
+
+    def _viewport_rect(self, node, x, y, w, h, use_size):
+        """The clip rectangle (x, y, w, h) of a nested viewport, or None (not clipped), as
+        resvg decides: ``overflow`` visible / auto does not clip (hidden is the UA default
+        for svg and symbol); an <svg> clips only with both width and height given (on it
+        or on the referencing <use>); a <symbol> clips to the <use>'s rectangle."""
+        if self.specified(node).get("overflow", "hidden") in ("visible", "auto"):
+            return None
+        if node.tag == "symbol":
+            return (0.0, 0.0, w, h)
+        sized = use_size is not None and any(v is not None for v in use_size)
+        if not sized and not ("width" in node.attrs and "height" in node.attrs):
+            return None
+        return (x, y, w, h)
 
     # ------------------------------------------------------------------ lengths
 
@@ -446,7 +492,7 @@ class _Loader:
 
     # ------------------------------------------------------------------ shapes
 
-    def shape(self, node, style, viewport, transform) -> list:
+    def shape(self, node, style, viewport, transform, depth=0, use_stack=()) -> list:
         if style["visibility"] != "visible":
             return []
         tag = node.tag
@@ -561,22 +607,25 @@ class _Loader:
             dashes = self.dash_pattern(node, style, viewport, fs)
         if dashes is None:
             self._count_shape(node)
-            return [geom[0](fill=fill, stroke=stroke, opacity=opacity, id=ident, **common, **geom[1])]
-        pattern, offset = dashes
-        dash_subs = paths.dash_subpaths(outline(), pattern, offset, common["line_cap"] != "butt", MAX_DASHES)
-        out = []
-        if fill is not None:
-            self._count_shape(node)
-            out.append(geom[0](fill=fill, stroke=None, id=ident, **common, **geom[1]))
-        if dash_subs:
-            self._count_shape(node)
-            kw = path_arrays(dash_subs)
-            self._count_points(node, len(kw["points"]))
-            dcommon = dict(common)
-            if np.ndim(dcommon["stroke_width"]):
-                dcommon["stroke_width"] = float(np.mean(dcommon["stroke_width"]))
-            dash = S.Path(fill=None, stroke=stroke, id=(ident + "-dashes") if ident else None, **dcommon, **kw)
-            out = [dash] + out if common["paint_order"] == "stroke" else out + [dash]
+            out = [geom[0](fill=fill, stroke=stroke, id=ident, **common, **geom[1])]
+        else:
+            pattern, offset = dashes
+            dash_subs = paths.dash_subpaths(outline(), pattern, offset, common["line_cap"] != "butt", MAX_DASHES)
+            out = []
+            if fill is not None:
+                self._count_shape(node)
+                out.append(geom[0](fill=fill, stroke=None, id=ident, **common, **geom[1]))
+            if dash_subs:
+                self._count_shape(node)
+                kw = path_arrays(dash_subs)
+                self._count_points(node, len(kw["points"]))
+                dcommon = dict(common)
+                if np.ndim(dcommon["stroke_width"]):
+                    dcommon["stroke_width"] = float(np.mean(dcommon["stroke_width"]))
+                dash = S.Path(fill=None, stroke=stroke, id=(ident + "-dashes") if ident else None, **dcommon, **kw)
+                out = [dash] + out if common["paint_order"] == "stroke" else out + [dash]
+        # markers join the shape's opacity layer (resvg); paint-order may put them first
+        out = markers.decorate(self, node, style, out, outline, sw, viewport, depth, use_stack, transform)
         if opacity is not None and len(out) > 1:
             return [S.Group(children=tuple(out), opacity=opacity, id=(ident + "-layer") if ident else None)]
         if opacity is not None and out:
@@ -633,8 +682,8 @@ class _Loader:
             ident, fallback = m.group(2), m.group(3).strip()
             target = self.ids.get(ident)
             if target is None or target.tag not in ("linearGradient", "radialGradient"):
-                if target is not None and target.tag == "pattern":
-                    self.warn(f"{describe(node)}: {which}: <pattern> paint is not supported", key="element-pattern")
+                if target is not None and target.tag == "pattern" and target.is_svg:
+                    return self.pattern(target, bbox, node, which, fallback, style)
                 if target is None and fallback:
                     return self._fallback(fallback, style)
                 if target is None:
@@ -845,18 +894,8 @@ def _offset(text) -> float:
 
 
 def _paint_order(text: str) -> str:
-    toks = text.split()
-    if not toks or toks[0] == "normal":
-        return "fill"
-    order = []
-    for t in toks:
-        if t not in ("fill", "stroke", "markers"):
-            return "fill"   # invalid: the declaration is ignored
-        if t not in order:
-            order.append(t)
-    for t in ("fill", "stroke", "markers"):
-        if t not in order:
-            order.append(t)
+    """The scene's static paint order ('fill' or 'stroke' first) of a paint-order value."""
+    order = markers.paint_order(text)
     return "stroke" if order.index("stroke") < order.index("fill") else "fill"
 
 

@@ -3,7 +3,8 @@
 A *subpath* here is ``Subpath(start, segments, closed)``: ``start`` a (2,) point,
 ``segments`` a list of (k, 2) arrays holding each segment's control points and end point
 (k = 1 line, 2 quadratic, 3 cubic), ``closed`` a bool. A closed subpath's last segment
-ends exactly at ``start`` (the diffvg_jax Path omits that point).
+ends exactly at ``start`` (the diffvg_jax Path omits that point). Markers need the path
+data's own segments, which ``commands`` and ``close_added`` keep (see ``Subpath``).
 """
 from __future__ import annotations
 
@@ -21,9 +22,19 @@ ARC_TOLERANCE = 1e-3  # max distance (user units) between an arc and its cubics
 
 @dataclass
 class Subpath:
+    """One subpath (see the module docstring).
+
+    ``commands``: segments per path-data command, summing to ``len(segments)`` (an arc
+    becomes several cubics); None means one segment per command. ``close_added``: the
+    last segment is the line that closepath added (False on a closed subpath means the
+    data was already back at ``start`` when it closed: the closepath is zero-length).
+    """
+
     start: np.ndarray
     segments: List[np.ndarray] = field(default_factory=list)
     closed: bool = False
+    commands: Optional[List[int]] = None
+    close_added: bool = False
 
     def end(self) -> np.ndarray:
         return self.segments[-1][-1] if self.segments else self.start
@@ -107,10 +118,12 @@ def parse_path_data(d: str, max_points: int = 2_000_000) -> List[Subpath]:
             if cur is not None and cur.segments:
                 if np.any(cur.end() != cur.start):
                     cur.segments.append(cur.start[None].copy())
+                    cur.commands.append(1)
+                    cur.close_added = True
                 cur.closed = True
                 point = cur.start.copy()
                 subpaths.append(cur)
-                cur = Subpath(point.copy())
+                cur = Subpath(point.copy(), commands=[])
             elif cur is not None:
                 point = cur.start.copy()
             last_ctrl, last_cmd = None, "Z"
@@ -121,14 +134,12 @@ def parse_path_data(d: str, max_points: int = 2_000_000) -> List[Subpath]:
             point = base + (x, y)
             if cur is not None and cur.segments:
                 subpaths.append(cur)
-            cur = Subpath(point.copy())
+            cur = Subpath(point.copy(), commands=[])
             cmd = "l" if rel else "L"   # following pairs are implicit line-tos
             last_ctrl, last_cmd = None, "M"
             continue
-        if cur is None:
-            cur = Subpath(point.copy())
-        elif cur.closed:
-            cur = Subpath(point.copy())
+        if cur is None or cur.closed:
+            cur = Subpath(point.copy(), commands=[])
         if up == "L":
             p = base + (read_number(), read_number())
             seg = p[None]
@@ -162,12 +173,15 @@ def parse_path_data(d: str, max_points: int = 2_000_000) -> List[Subpath]:
             rx, ry, rot = read_number(), read_number(), read_number()
             large, sweep = read_flag(), read_flag()
             p = base + (read_number(), read_number())
-            for s in arc_to_cubics(point, rx, ry, rot, large, sweep, p):
-                cur.segments.append(s)
+            arc = arc_to_cubics(point, rx, ry, rot, large, sweep, p)
+            cur.segments += arc
+            if arc:
+                cur.commands.append(len(arc))
             npts += 3 * 4
             point, last_ctrl, last_cmd = p, None, "A"
             continue
         cur.segments.append(seg)
+        cur.commands.append(1)
         npts += len(seg)
         if npts > max_points:
             fail(f"more than {max_points} points")
@@ -301,9 +315,10 @@ def rect_subpath(x, y, w, h, rx, ry) -> Subpath:
 
 def poly_subpath(points: np.ndarray, closed: bool) -> Subpath:
     segs = [p[None].copy() for p in points[1:]]
-    if closed and (len(points) < 2 or np.any(points[-1] != points[0])):
+    added = closed and (len(points) < 2 or bool(np.any(points[-1] != points[0])))
+    if added:
         segs.append(points[0][None].copy())
-    return Subpath(points[0].copy(), segs, closed)
+    return Subpath(points[0].copy(), segs, closed, close_added=added)
 
 
 # ---------------------------------------------------------------------------------------

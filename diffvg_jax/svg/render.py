@@ -40,15 +40,33 @@ def _flatten(children, mat):
     """Push group transforms into the shapes and drop ids (static fields) so that documents
     with the same kinds of shapes share one compiled renderer: render_svg renders many
     one-off documents, and compilation, not rendering, dominates its time on CPU. Groups with
-    an opacity stay groups (they composite as a layer)."""
+    an opacity stay groups (they composite as a layer); groups with a clip or a mask keep
+    their transform too (clip and mask live in the group's space)."""
     out = []
     for c in children:
         if isinstance(c, S.Group):
             m = mat @ np.asarray(c.transform, np.float32)
-            if c.opacity is None:
+            if c.clip is not None or c.mask is not None:
+                out.append(S.Group(children=tuple(_flatten(c.children, np.eye(3, dtype=np.float32))), transform=m,
+                                   opacity=c.opacity, clip=_flat_clip(c.clip), mask=_flat_mask(c.mask)))
+            elif c.opacity is None:
                 out += _flatten(c.children, m)
             else:
                 out.append(S.Group(children=tuple(_flatten(c.children, m)), opacity=c.opacity))
         else:
             out.append(S.replace(c, transform=mat @ np.asarray(c.transform, np.float32), id=None))
     return out
+
+
+def _flat_clip(clip):
+    if clip is None:
+        return None
+    return S.replace(clip, children=tuple(_flatten(clip.children, np.eye(3, dtype=np.float32))),
+                     clip=_flat_clip(clip.clip))
+
+
+def _flat_mask(mask):
+    if mask is None:
+        return None
+    return S.replace(mask, children=tuple(_flatten(mask.children, np.eye(3, dtype=np.float32))),
+                     mask=_flat_mask(mask.mask))

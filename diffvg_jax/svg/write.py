@@ -2,10 +2,20 @@
 
 Every float32 leaf is written as the shortest decimal that reads back to the same float32;
 values derived from two leaves (a rect's width = p_max - p_min) are written as exact
-float64 decimals so that load_svg's float64 sum lands on the same float32. Gradients are
-written to <defs> in userSpaceOnUse form with their full transform. Per-point stroke widths
+float64 decimals so that load_svg's float64 sum lands on the same float32. Gradients and
+patterns are written to <defs> in userSpaceOnUse form with their full transform (a pattern's
+static resolution as ``dv:resolution``). Per-point stroke widths
 (which SVG cannot express) go to a ``dv:stroke-widths`` attribute in our namespace, with
 their mean as the standard ``stroke-width`` for other viewers.
+
+Clips and masks go to <defs> as <clipPath clipPathUnits="userSpaceOnUse"> with the full
+transform and <mask maskUnits="userSpaceOnUse"> with the region, their content wrapped in a
+<g dv:role="mask-content"> that carries the Mask's transform. Clip children are written
+without paint (SVG ignores it; they load back with fill and stroke None) and with their
+fill rule as ``clip-rule``. A Group inside a ClipPath is written as its shapes: a Group
+without clip is flattened (exactly the same union); a clipped Group's shapes each get its
+clip-path (the loader's own form, one shape with the identity transform, round-trips
+exactly; several shapes give the same region, anti-aliased per shape).
 """
 from __future__ import annotations
 
@@ -17,6 +27,7 @@ from xml.sax.saxutils import quoteattr
 import numpy as np
 
 from .. import scene as S
+from .clipmask import MASK_CONTENT_ROLE
 from .transforms import fmt32, fmt64, format_matrix
 from .xmlsafe import DV_NS, SVG_NS
 
@@ -83,6 +94,7 @@ def _nums(a) -> str:
 class _Writer:
     def __init__(self):
         self.defs: List[str] = []
+        self._ids = 0
 
     def node(self, obj, out, depth):
         pad = "  " * depth
@@ -105,7 +117,98 @@ class _Writer:
         parts.append(f' transform="{format_matrix(_arr(g.transform, "Group.transform"))}"')
         if g.opacity is not None:
             parts.append(f' opacity="{fmt32(_arr(g.opacity, "Group.opacity"))}"')
+        if g.clip is not None:
+            parts.append(f' clip-path="url(#{self._clip_def(g.clip)})"')
+        if g.mask is not None:
+            parts.append(f' mask="url(#{self._mask_def(g.mask)})"')
         return "".join(parts)
+
+    def _new_id(self, prefix):
+        self._ids += 1
+        return f"{prefix}-{self._ids}"
+
+    def _clip_def(self, clip) -> str:
+        """Write a ClipPath to <defs>; returns its id."""
+        if not isinstance(clip, S.ClipPath):
+            raise ValueError(f"save_svg: Group.clip is a {type(clip).__name__}, not a ClipPath")
+        ident = self._new_id("dvclip")
+        head = (f'    <clipPath id="{ident}" clipPathUnits="userSpaceOnUse" '
+                f'transform="{format_matrix(_arr(clip.transform, "ClipPath.transform"))}"')
+        if clip.clip is not None:
+            head += f' clip-path="url(#{self._clip_def(clip.clip)})"'
+        body = io.StringIO()
+        for child in clip.children:
+            self._clip_child(child, np.eye(3), body)
+        self.defs.append(head + ">\n" + body.getvalue() + "    </clipPath>\n")
+        return ident
+
+    def _clip_child(self, obj, mat, out, clip_id=None):
+        """One ClipPath child as shape elements; ``mat`` float64 (3, 3) accumulates the
+        transforms of unclipped Groups (flattened: the union is the same)."""
+        if isinstance(obj, S.Group):
+            m = mat @ _arr(obj.transform, "Group.transform").astype(np.float64)
+            if obj.clip is None:
+                for child in obj.children:
+                    self._clip_child(child, m, out, clip_id)
+                return
+            if clip_id is not None or any(not isinstance(c, S.SHAPE_TYPES) or
+                                          np.any(_arr(c.transform, "transform") != np.eye(3)) for c in obj.children):
+                raise ValueError("save_svg: a clipped Group inside a ClipPath must hold only shapes with the "
+                                 "identity transform (SVG puts one clip-path on each clip shape)")
+            ident = self._clip_def(obj.clip)
+            for child in obj.children:
+                self._clip_child(child, m, out, ident)
+            return
+        if not isinstance(obj, S.SHAPE_TYPES):
+            raise ValueError(f"save_svg: cannot write a {type(obj).__name__} in a ClipPath")
+        shape = S.replace(obj, fill=None, stroke=None,
+                          transform=mat @ _arr(obj.transform, "transform").astype(np.float64))
+        tag, geom = self._geometry(shape)
+        extra = f' clip-rule="{shape.fill_rule}"'
+        if clip_id is not None:
+            extra += f' clip-path="url(#{clip_id})"'
+        out.write(f"      <{tag}{geom}{self._style(shape)}{extra}/>\n")
+
+    def _pattern_def(self, p) -> str:
+        """Write a Pattern to <defs> in userSpaceOnUse form (x = y = 0, the full tile ->
+        user transform as patternTransform, the static resolution as dv:resolution); returns
+        its id. A degenerate pattern (size <= 0, singular transform, no children) loads back
+        as paint none, which draws the same nothing."""
+        ident = self._new_id("dvpat")
+        w, h = _arr(p.size, "Pattern.size")
+        head = (f'    <pattern id="{ident}" patternUnits="userSpaceOnUse" patternContentUnits="userSpaceOnUse" '
+                f'x="0" y="0" width="{fmt32(w)}" height="{fmt32(h)}" '
+                f'patternTransform="{format_matrix(_arr(p.transform, "Pattern.transform"))}"')
+        if p.resolution is not None:
+            head += f' dv:resolution="{int(p.resolution[0])} {int(p.resolution[1])}"'
+        body = io.StringIO()
+        for child in p.children:
+            self.node(child, body, 3)
+        self.defs.append(f"{head}>\n{body.getvalue()}    </pattern>\n")
+        return ident
+
+    def _mask_def(self, mask) -> str:
+        """Write a Mask to <defs>; returns its id."""
+        if not isinstance(mask, S.Mask):
+            raise ValueError(f"save_svg: Group.mask is a {type(mask).__name__}, not a Mask")
+        ident = self._new_id("dvmask")
+        head = f'    <mask id="{ident}" maskUnits="userSpaceOnUse" maskContentUnits="userSpaceOnUse"'
+        if mask.region is None:
+            head += ' dv:region="none"'
+        else:
+            x, y, w, h = _arr(mask.region, "Mask.region")
+            head += f' x="{fmt32(x)}" y="{fmt32(y)}" width="{fmt32(w)}" height="{fmt32(h)}"'
+        if mask.mask_type != "luminance":
+            head += f' mask-type="{mask.mask_type}"'
+        if mask.mask is not None:
+            head += f' mask="url(#{self._mask_def(mask.mask)})"'
+        body = io.StringIO()
+        for child in mask.children:
+            self.node(child, body, 4)
+        t = format_matrix(_arr(mask.transform, "Mask.transform"))
+        self.defs.append(f'{head}>\n      <g dv:role="{MASK_CONTENT_ROLE}" transform="{t}">\n{body.getvalue()}'
+                         "      </g>\n    </mask>\n")
+        return ident
 
     def _geometry(self, s):
         name = type(s).__name__
@@ -160,6 +263,8 @@ class _Writer:
             return "none"
         if isinstance(p, S.Solid):
             return _rgba(_arr(p.color, "Solid.color"))
+        if isinstance(p, S.Pattern):
+            return f"url(#{self._pattern_def(p)})"
         ident = f"dvgrad-{len(self.defs)}"
         offsets = _arr(p.offsets, "gradient offsets")
         colors = _arr(p.colors, "gradient colors")
