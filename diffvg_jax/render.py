@@ -24,7 +24,7 @@ from __future__ import annotations
 import math
 import warnings
 from dataclasses import dataclass, field
-from typing import List, Optional, Tuple, Union
+from typing import List, Optional, Union
 
 import jax
 import jax.numpy as jnp
@@ -557,6 +557,22 @@ def _depth_impl(scene, width, height, capacity, max_pieces):
 
 _depth_jit = jax.jit(_depth_impl, static_argnums=(1, 2, 3, 4))
 
+# Each compiled CPU program keeps a few hundred memory mappings of machine code (measured:
+# ~450 per scene structure on XLA:CPU), and Linux allows 65530 per process by default.
+# A process that renders many differently structured scenes (a folder of SVG files, the
+# conformance suite) would run out and crash inside XLA after ~140 structures, so the
+# renderer's own program caches are emptied when they grow past this many programs.
+MAX_CACHED_PROGRAMS = 48
+
+
+def _bound_program_caches():
+    """Empty the renderer's jit caches when they hold more than MAX_CACHED_PROGRAMS
+    programs (a later call recompiles, or reloads from a persistent compilation cache)."""
+    jits = (_render_jit, _need_jit, _depth_jit)
+    if sum(f._cache_size() for f in jits) > MAX_CACHED_PROGRAMS:
+        for f in jits:
+            f.clear_cache()
+
 # Up to this many layers the tiled path simply keeps every layer in every tile: counting
 # the need would cost a compilation of its own for little gain.
 SMALL_SCENE_LAYERS = 16
@@ -636,6 +652,7 @@ def render(scene: Scene, *, width: Optional[int] = None, height: Optional[int] =
     for name, v in (("max_pieces", max_pieces), ("max_depth", max_depth)):
         if v is not None and (isinstance(v, bool) or not isinstance(v, (int, np.integer)) or v < 1):
             raise ValueError(f"render: {name} must be a positive int, got {v!r}")
+    _bound_program_caches()
     concrete = _is_concrete(scene)
     if concrete:  # pattern tile rasters sized from the canvas scale (static sizes)
         scene = resolve_resolutions(scene)

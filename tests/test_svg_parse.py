@@ -112,6 +112,21 @@ def test_viewbox_becomes_root_group_transform():
     assert (sc.width, sc.height) == (40, 20)
 
 
+def test_root_opacity_is_a_group_layer_and_empty_documents_have_no_root_group():
+    sc = load_svg(svg('<rect width="10" height="10"/>', 'width="100" height="50" opacity="0.5"'))
+    (root,) = sc.children
+    assert isinstance(root, dv.Group) and float(root.opacity) == 0.5
+    np.testing.assert_array_equal(root.transform, np.eye(3))
+    sc = load_svg(svg('<rect width="10" height="10"/>', 'width="100" height="50" viewBox="0 0 50 25" opacity="0.25"'))
+    assert float(sc.children[0].opacity) == 0.25 and float(sc.children[0].transform[0, 0]) == 2.0
+    # Nothing to draw: no root group, so the saved file loads back as the same empty tree.
+    empty = load_svg(svg('<g/>', 'viewBox="0 0 10 10"'))
+    assert empty.children == ()
+    buf = io.StringIO()
+    dv.save_svg(empty, buf)
+    assert load_svg(buf.getvalue()).children == ()
+
+
 def test_units_resolve_like_resvg():
     sc = load_svg(svg('<g font-size="20"><rect x="1in" y="2pt" width="1em" height="50%" stroke-width="1mm"/></g>',
                       'width="100" height="80"'))

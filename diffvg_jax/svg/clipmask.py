@@ -31,7 +31,6 @@ from .. import scene as S
 from . import paths
 from .errors import MAX_DEPTH, describe
 from .transforms import translate
-from .units import parse_length
 
 _URL = re.compile(r"^url\(\s*(['\"]?)#([^)'\"]*)\1\s*\)\s*(.*)$", re.S)
 _SHAPE_TAGS = {"rect", "circle", "ellipse", "polyline", "polygon", "path"}   # `line` has no area

@@ -212,9 +212,13 @@ class _Loader(ClipMaskLoader, PatternLoader):
             if style[prop] != "none":
                 self.warn(f"{describe(root)}: {prop} on the root <svg> is not supported (ignored)")
         children = self.children_of(root, style, viewport, 0, ())
-        if vb:
-            mat = viewbox_transform(vb, (0.0, 0.0, width, height), root.attrs.get("preserveAspectRatio", ""))
-            children = [S.Group(children=tuple(children), transform=mat, id=root.attrs.get("id"))]
+        # The root group carries the viewBox mapping and the root's opacity (a layer, as on
+        # any group). None for an empty document, so that save -> load gives the same tree.
+        opacity = _opacity(style["opacity"]) if "opacity" in self.specified(root) else None
+        if children and (vb or opacity is not None):
+            mat = (viewbox_transform(vb, (0.0, 0.0, width, height), root.attrs.get("preserveAspectRatio", ""))
+                   if vb else np.eye(3))
+            children = [S.Group(children=tuple(children), transform=mat, opacity=opacity, id=root.attrs.get("id"))]
         background = (0.0, 0.0, 0.0, 0.0)
         bg = self.specified(root).get("background-color")
         if bg:
@@ -332,12 +336,17 @@ class _Loader(ClipMaskLoader, PatternLoader):
         css_t = self.specified(node).get("transform")   # CSS transform overrides the attribute
         if css_t is not None:
             text = None if css_t == "none" else css_t
+        return self.transform_about_origin(node, text, "transform", viewport)
+
+    def transform_about_origin(self, node, text, attr, viewport) -> np.ndarray:
+        """float64 (3, 3) of a transform list ``text`` (None: identity) applied about the
+        node's CSS transform-origin; a bad list warns, naming ``attr``, and is ignored."""
         mat = np.eye(3)
         if text:
             try:
                 mat = parse_transform(text)
             except ValueError as e:
-                self.warn(f"{describe(node)}: transform: {e} (ignored)")
+                self.warn(f"{describe(node)}: {attr}: {e} (ignored)")
         origin = self.specified(node).get("transform-origin")
         if origin and text:
             ox, oy = self._origin(origin, viewport)
@@ -502,7 +511,6 @@ class _Loader(ClipMaskLoader, PatternLoader):
         outline = None   # function returning subpaths (for dashes and bounding boxes)
         if tag == "rect":
             x, y, w, h = L("x", 0), L("y", 1), L("width", 0), L("height", 1)
-            rx_t, ry_t = node.attrs.get("rx"), node.attrs.get("ry")
             rx = L("rx", 0, None)
             ry = L("ry", 1, None)
             rx = None if rx is not None and rx < 0 else rx

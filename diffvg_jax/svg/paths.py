@@ -103,13 +103,11 @@ def parse_path_data(d: str, max_points: int = 2_000_000) -> List[Subpath]:
         if c.upper() in _ARGS and c.isalpha():
             cmd = c
             pos += 1
-            implicit = False
         else:
             if cmd is None or cmd.upper() == "Z":
                 fail(f"expected a command letter, found {c!r}")
             # implicit repetition: a comma may separate the argument groups
             pos = _SEP.match(d, pos).end()
-            implicit = True
         if first and cmd.upper() != "M":
             fail("path data must start with M")
         first = False
@@ -409,7 +407,6 @@ def dash_subpaths(subpaths: List[Subpath], pattern: List[float], offset: float,
     positive sum. The pattern restarts at each subpath. Zero-length dashes are kept (as a
     zero-length line) only when ``keep_zero`` (round / square caps draw them)."""
     total = float(sum(pattern))
-    bounds = np.cumsum(pattern)
     out: List[Subpath] = []
     for sp in subpaths:
         # segments with their control points and arc-length tables

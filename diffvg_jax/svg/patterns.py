@@ -27,7 +27,7 @@ import numpy as np
 
 from .. import scene as S
 from .errors import MAX_DEPTH, describe
-from .transforms import parse_transform, translate
+from .transforms import translate
 from .units import parse_length, parse_numbers
 
 MAX_PATTERN_NESTING = 3   # patterns painting pattern content, levels (each level renders a tile)
@@ -118,17 +118,7 @@ class PatternLoader:
             return 0.0
 
     def _pattern_transform(self, pat, text, obb, viewport) -> np.ndarray:
-        mat = np.eye(3)
-        if text:
-            try:
-                mat = parse_transform(text)
-            except ValueError as e:
-                self.warn(f"{describe(pat)}: patternTransform: {e} (ignored)")
-        origin = self.specified(pat).get("transform-origin")
-        if origin and text:
-            ox, oy = self._origin(origin, viewport)
-            mat = translate(ox, oy) @ mat @ translate(-ox, -oy)
-        return mat
+        return self.transform_about_origin(pat, text, "patternTransform", viewport)
 
     def _pattern_resolution(self, pat, text):
         if text is None:
