@@ -57,7 +57,6 @@ CAPS = ("butt", "round", "square")
 MIN_PIECE_LENGTH = 1e-6      # px; shorter pieces inherit a neighbour's tangent
 _MIN_SIN2_FOR_X = 1e-8       # inner intersection only for |sin(turn)| > 1e-4 (else centre route)
 _WIDTH_TOL = 1e-5            # relative: widths along a run of zero-length pieces count as equal
-FOLD_WINDOW = 8              # pieces: how far apart two crossing piece edges of a fold may be
 _TRAP_TOL = 2e-6             # tolerance of the loop-inside-trapezoid test, relative to the
                              # piece's size and coordinates (float32 rounding of intersections)
 
@@ -242,96 +241,7 @@ def _join_slots(v, w, t, length, valid, src, jv, is_joint, *, closed, join, mite
     minus = jnp.where(plus_inner, outer, inner)
     keep = np.ones((len(jv), slots), bool)
     keep[~np.asarray(is_joint), 2:slots - 1] = False
-    # inner side per vertex (True: '+'), and vertices without a turn (both sides are one point)
-    return plus, minus, keep, s_in[:, 0] > 0, straight
-
-
-def _cut_folds(slots, head, tail, movable, orient, window, centre):
-    """Cut the folds (swallowtails) of the inner side out of one side of the outline.
-
-    slots: (U, S, 2) slot points of one side at consecutive join vertices 1..U; piece k
-      (k = 0..U) runs from the last slot of vertex k (``head`` for k = 0) to the first slot of
-      vertex k + 1 (``tail`` for k = U). head / tail never move.
-    movable: (U,) bool, True where this side is the inner side. orient: +1 for the '+'
-      side (walked forward), -1 for the '-' side (walked backward).
-
-    Piece edge i crossing piece edge j = i + m (1 <= m <= window) at X closes the loop
-    X -> routes of vertices i+1..j -> X. When every vertex in it is on the inner side and
-    the loop is positively oriented (a fold: it encloses a region that the rest of the
-    outline covers too, winding 2), all slots of vertices i+1..j move to X: the two pieces
-    are trimmed to the crossing and the loop collapses to a point. Each piece takes its
-    farthest crossing; loops are taken from the start of the side, non-overlapping. The
-    selection is piecewise constant (no gradient); X is a smooth function of the four end
-    points.
-    """
-    U, S, _ = slots.shape
-    P = U + 1
-    window = min(window, P - 1)
-    if window < 1:
-        return slots
-    route = slots[:, np.array([0, 1, S - 1])]                     # (U, 3, 2) first, middle, last
-    a0 = jnp.concatenate([head[None], route[:, 2]], axis=0)       # (P, 2) piece starts
-    a1 = jnp.concatenate([route[:, 0], tail[None]], axis=0)       # (P, 2) piece ends
-    d = a1 - a0
-    quads = jnp.stack([a0, a1, centre[1:], centre[:-1]], axis=1)     # (P, 4, 2) piece edge + centre piece
-    i = np.arange(P)[:, None]
-    m = np.arange(1, window + 1)[None, :]
-    in_range = (i + m) <= P - 1
-    j = np.minimum(i + m, P - 1)                                  # (P, W)
-    lam, mu, ok = _intersect(a0[i], d[i], a0[j], d[j])
-    X = a0[i] + lam[..., None] * d[i]
-    # loop X -> first, mid, last of vertices i+1..j -> X (flat rows 3i .. 3j-1), area
-    # accumulated relative to its first point
-    flat = route.reshape(-1, 2)
-    pts = flat[np.minimum(3 * i + np.arange(3 * window)[None, :], 3 * U - 1)]   # (P, 3W, 2)
-    o = pts[:, :1]
-    rel = pts - o
-    cs = jnp.cumsum(_cross(rel[:, :-1], rel[:, 1:]), axis=1)                     # (P, 3W-1)
-    ends = 3 * np.arange(1, window + 1) - 1
-    area2 = cs[:, ends - 1] + _cross(rel[:, ends], X - o)
-    mov = jnp.cumprod(movable[np.minimum(i + np.arange(window)[None, :], U - 1)], axis=1) > 0
-    # every loop point must lie in the quadrilateral of piece i or of piece j (the piece
-    # edge and the centre line piece): a strict, local notion of "covered by the rest"
-    def in_quad(q, k):
-        quad = quads[k]                                   # (..., 4, 2) positively oriented
-        e = jnp.roll(quad, -1, axis=-2) - quad
-        c = _cross(e[..., None, :, :], q[..., :, None, :] - quad[..., None, :, :])   # (..., n, 4)
-        tol = 1e-5 * (1.0 + jnp.max(jnp.abs(quad), axis=(-1, -2)))[..., None, None] * (1.0 + jnp.sqrt(_dot(e, e)))[..., None, :]
-        return jnp.all(orient * c >= -tol, axis=-1)
-    loop_pts = jnp.concatenate([jnp.broadcast_to(pts[:, None], (P, window) + pts.shape[1:]), X[:, :, None]], axis=2)
-    keep_pt = (np.arange(3 * window + 1)[None, :] < 3 * np.arange(1, window + 1)[:, None]) | \
-        (np.arange(3 * window + 1)[None, :] == 3 * window)                                 # (W, 3W+1)
-    ins = in_quad(loop_pts, np.broadcast_to(i, (P, window))) | in_quad(loop_pts, j)
-    covered = jnp.all(ins | ~keep_pt[None], axis=-1)
-    good = jax.lax.stop_gradient(in_range & ok & _unit(lam) & _unit(mu) & mov & (orient * area2 > 0) & covered)
-    mbest = jnp.max(jnp.where(good, m, 0), axis=1)                                # (P,)
-    pick = jnp.clip(mbest - 1, 0, window - 1)[:, None]
-    Xb = jnp.take_along_axis(X, pick[..., None], axis=1)[:, 0]
-    lam_b = jax.lax.stop_gradient(jnp.take_along_axis(lam, pick, axis=1)[:, 0])
-    mu_b = jax.lax.stop_gradient(jnp.take_along_axis(mu, pick, axis=1)[:, 0])
-    idx = np.arange(P)
-    has = mbest > 0
-    reach = jnp.where(has, idx + mbest, -1)
-    # a piece trimmed at both ends must keep its two crossings in order (checked against
-    # every candidate loop that ends on it: conservative)
-    end_mu = jnp.full((P,), -1.0, mu_b.dtype).at[jnp.where(has, reach, P)].max(mu_b, mode="drop")
-    chain_ok = lam_b >= end_mu
-    # Greedy selection from the start of the side, as a parallel scan. The state before
-    # piece i is s = e - i clipped to [-1, window], e the last piece of the last loop taken
-    # (-1: free, 0: piece i starts at a crossing, > 0: piece i lies inside a loop). Each
-    # piece's transition is a table over the window + 2 states; tables compose by gathers.
-    states = np.arange(-1, window + 1)[None, :]                   # (1, W + 2)
-    take = has[:, None] & ((states == -1) | ((states == 0) & chain_ok[:, None]))
-    table = jnp.where(take, mbest[:, None] - 1, np.maximum(states - 1, -1)) + 1   # as indices
-    table = jax.lax.stop_gradient(table.astype(np.int32))
-    comp = jax.lax.associative_scan(lambda a, b: jnp.take_along_axis(b, a, axis=-1), table, axis=0)
-    state = jnp.concatenate([jnp.zeros((1,), np.int32), comp[:-1, 0]]) - 1          # before piece i
-    used = jax.lax.stop_gradient(has & ((state == -1) | ((state == 0) & chain_ok)))
-    # vertex row r (vertex r + 1) is cut by the last used loop i <= r if it reaches j >= r + 1
-    last = jax.lax.cummax(jnp.where(used, idx, -1), axis=0)[:U]
-    lc = jnp.maximum(last, 0)
-    cover = (last >= 0) & (reach[lc] >= np.arange(U) + 1)
-    return jnp.where(cover[:, None, None], Xb[lc][:, None], slots)
+    return plus, minus, keep
 
 
 def _loop_edges(points):
@@ -355,7 +265,7 @@ def num_edges(num_vertices: int, *, closed: bool, joint_mask, join: str, cap: st
 
 
 def stroke_outline(vertices, half_widths, *, closed: bool, joint_mask, join: str, cap: str,
-                   miter_limit: float, round_points: int = 8, fold_window: int = FOLD_WINDOW) -> jax.Array:
+                   miter_limit: float, round_points: int = 8) -> jax.Array:
     """Closed outline contours of the stroke of one subpath, as line edges.
 
     Args:
@@ -416,20 +326,8 @@ def stroke_outline(vertices, half_widths, *, closed: bool, joint_mask, join: str
         jv = np.arange(1, V - 1)
         is_joint = mask[1:V - 1]
     if len(jv):
-        plus, minus, keep, plus_inner, straight = _join_slots(v, w, t, length, valid, src, jv, is_joint, closed=closed,
-                                                    join=join, miter_limit=float(miter_limit),
-                                                    round_points=round_points)
-        if fold_window > 0:
-            if closed:  # vertex 0 (the wrap) is never cut; its slots are the head and tail
-                plus = plus.at[1:].set(_cut_folds(plus[1:], plus[0, -1], plus[0, 0], plus_inner[1:] | straight[1:], 1.0,
-                                                  fold_window, v))
-                minus = minus.at[1:].set(_cut_folds(minus[1:], minus[0, -1], minus[0, 0], ~plus_inner[1:] | straight[1:], -1.0,
-                                                    fold_window, v))
-            else:
-                plus = _cut_folds(plus, v[0] + w[0] * n[0], v[V - 1] + w[V - 1] * n[-1], plus_inner | straight, 1.0,
-                                  fold_window, v)
-                minus = _cut_folds(minus, v[0] - w[0] * n[0], v[V - 1] - w[V - 1] * n[-1], ~plus_inner | straight, -1.0,
-                                   fold_window, v)
+        plus, minus, keep = _join_slots(v, w, t, length, valid, src, jv, is_joint, closed=closed, join=join,
+                                        miter_limit=float(miter_limit), round_points=round_points)
         sel = np.flatnonzero(keep.reshape(-1))
         plus = plus.reshape(-1, 2)[sel]
         minus = minus.reshape(-1, 2)[sel]

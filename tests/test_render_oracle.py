@@ -87,7 +87,10 @@ def _cases():
 CASES = _cases()
 
 # Renderer limitations measured when this suite was written; strict so a fix shows up.
-KNOWN_FAILURES = {}
+KNOWN_FAILURES = {
+    "path-transformed-stroke": "the inner offset folds where the bend's radius of curvature is below the half width "
+                               "(swallowtail): the outline's winding-2 slivers touch the boundary; max error 0.42",
+}
 
 # Compilation dominates on CPU (seconds per scene structure), so the cases are rendered as
 # tiles of one scene per kind: case k sits in the 32 x 32 tile (k // COLS, k % COLS), moved
