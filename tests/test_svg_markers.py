@@ -83,9 +83,10 @@ def test_cubics_with_coincident_control_points_and_auto_start_reverse():
     d = "M 10 50 C 10 50 30 30 50 50 C 70 50 70 70 70 70 Q 80 70 90 60"
     shape = f'<path id="p" d="{d}" fill="none" stroke="#000"/>'
     got = load(svg(MARK.format(orient="auto-start-reverse") + shape.replace("/>", f" {ALL}/>")))
-    # start: c1 = p0, so the tangent points at c2: -45, reversed 135. (50, 50): in 45, out 0.
-    # (70, 70): c2 = p3, so the incoming tangent comes from c1: 90; out 0 -> 45. end: -45.
-    want = hand_written(shape, [(10, 50, 135), (50, 50, 22.5), (70, 70, 45), (90, 60, -45)])
+    # As resvg: a cubic whose first control point is its start points at its end point.
+    # start: towards (50, 50): 0, reversed 180. (50, 50): in 45, out 0. (70, 70): c2 = p3, so
+    # the incoming direction comes from the start (50, 50): 45; out 0 -> 22.5. end: -45.
+    want = hand_written(shape, [(10, 50, 180), (50, 50, 22.5), (70, 70, 22.5), (90, 60, -45)])
     assert_scene_close(got, want)
 
 
@@ -107,11 +108,15 @@ def test_arc_is_one_segment_with_its_own_tangents():
 
 
 @pytest.mark.parametrize("d, placements", [
-    # the start and end of a closed subpath bisect the closing segment (225) and the first (0)
-    ("M 10 10 L 50 10 L 50 50 Z", [(10, 10, -67.5), (50, 10, 45), (50, 50, 157.5), (10, 10, -67.5)]),
+    # as resvg: the start of a closed subpath points along the first segment (0), its
+    # closing vertex along the closing segment (225)
+    ("M 10 10 L 50 10 L 50 50 Z", [(10, 10, 0), (50, 10, 45), (50, 50, 157.5), (10, 10, 225)]),
     # data already back at the start: the closepath is a zero-length segment, one more vertex
     ("M 10 10 L 50 10 L 50 50 L 10 10 Z",
-     [(10, 10, -67.5), (50, 10, 45), (50, 50, 157.5), (10, 10, 225), (10, 10, -67.5)]),
+     [(10, 10, 0), (50, 10, 45), (50, 50, 157.5), (10, 10, 225), (10, 10, 225)]),
+    # two closed subpaths: the first one's closing vertex takes no marker-mid
+    ("M 10 10 L 30 10 L 30 30 Z M 40 40 L 60 40 L 60 60 Z",
+     [(10, 10, 0), (30, 10, 45), (30, 30, 157.5), (40, 40, 0), (60, 40, 45), (60, 60, 157.5), (40, 40, 225)]),
 ])
 def test_closepath_vertices(d, placements):
     shape = f'<path id="p" d="{d}" fill="none" stroke="#000"/>'
@@ -124,7 +129,7 @@ def test_polygon_polyline_and_line_vertices():
             '<polyline id="q" points="5,60 25,60 25,40" fill="none" stroke="#000" {}/>'
             '<line id="r" x1="40" y1="60" x2="60" y2="40" stroke="#000" {}/>')
     got = load(svg(MARK.format(orient="auto") + body.format(ALL, ALL, ALL)))
-    want = [[(10, 10, -67.5), (50, 10, 45), (50, 50, 157.5), (10, 10, -67.5)],
+    want = [[(10, 10, 0), (50, 10, 45), (50, 50, 157.5), (10, 10, 225)],
             [(5, 60, 0), (25, 60, -45), (25, 40, -90)],
             [(40, 60, -45), (60, 40, -45)]]
     assert [type(c).__name__ for c in got.children] == ["Polygon", "Group", "Polyline", "Group", "Polyline", "Group"]

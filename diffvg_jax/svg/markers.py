@@ -14,9 +14,10 @@ or polygon whose computed ``marker-*`` property names a ``<marker>``:
     from the shape; ids dropped, they would repeat) under
     ``translate(vertex) rotate(angle) scale(stroke-width or viewBox fit) translate(-ref)``;
   * orient ``auto`` bisects the incoming and outgoing tangent directions (SVG 1.1 F.5 for
-    zero-length segments; the start and end of a closed subpath bisect the closing
-    segment and the first segment, SVG 2); ``auto-start-reverse`` adds 180 degrees at the
-    path's first vertex; an angle (deg, rad, grad, turn) is fixed;
+    zero-length segments; as resvg renders them, a closed subpath's start points along
+    its first segment and its closing vertex along the closing segment, and a closing
+    vertex takes no marker-mid); ``auto-start-reverse`` adds 180 degrees at the path's
+    first vertex; an angle (deg, rad, grad, turn) is fixed;
   * content outside the marker viewport is clipped (``overflow`` hidden, the default) by a
     ``ClipPath`` on the instance Group, added only when the content reaches past it;
   * the instances of a shape form one Group (the shape's transform, id ``<id>-markers``)
@@ -140,8 +141,13 @@ class _Segments:
 
 def _leaving(ctrl: np.ndarray) -> Optional[np.ndarray]:
     """Unit (2,) direction from ctrl[0] to the first control point distinct from it (the
-    tangent at the start of a Bezier / a chain of them), None for a zero-length segment."""
+    tangent at the start of a Bezier), None for a zero-length segment.
+
+    Exception, as resvg: a cubic whose first control point coincides with its start points
+    at its end point (not at its second control point, the true tangent)."""
     tol = _COINCIDENT * (1.0 + float(np.abs(ctrl).max()))
+    if len(ctrl) == 4 and np.all(np.abs(ctrl[1] - ctrl[0]) <= tol):
+        ctrl = ctrl[[0, 3, 2]]
     for q in ctrl[1:]:
         d = q - ctrl[0]
         if abs(d[0]) > tol or abs(d[1]) > tol:
@@ -196,9 +202,7 @@ def _last_arriving(segs: _Segments) -> Optional[np.ndarray]:
 def _end_vertex(sp: paths.Subpath) -> Tuple[np.ndarray, float]:
     """The last vertex of a subpath, without walking the others (a path may be huge)."""
     segs = _Segments(sp)
-    d_in = _last_arriving(segs)
-    angle = _bisect(d_in, _first_leaving(segs)) if sp.closed else _angle(d_in)
-    return segs[len(segs) - 1][-1], angle
+    return segs[len(segs) - 1][-1], _angle(_last_arriving(segs))
 
 
 def _subpath_vertices(sp: paths.Subpath) -> Iterator[Tuple[np.ndarray, float]]:
@@ -206,8 +210,10 @@ def _subpath_vertices(sp: paths.Subpath) -> Iterator[Tuple[np.ndarray, float]]:
 
     Zero-length segments take their directions from the nearest non-zero segments (SVG
     1.1 F.5): the start direction from the preceding one, else the following one; the end
-    direction from the following one, else the preceding one. The start and end vertex of
-    a closed subpath bisect the closing segment's end and the first segment's start.
+    direction from the following one, else the preceding one. As resvg renders them (our
+    conformance reference; SVG 2 would bisect both with the closing segment), a closed
+    subpath's start vertex points along its first segment and its closing vertex along
+    the closing segment.
     """
     segs = _Segments(sp)
     n = len(segs)
@@ -222,9 +228,7 @@ def _subpath_vertices(sp: paths.Subpath) -> Iterator[Tuple[np.ndarray, float]]:
             ahead[0], ahead[1] = j, (_leaving(segs[j]) if j < n else None)
         return ahead[1]
 
-    first_out = next_start(0)
-    closed_angle = _bisect(_last_arriving(segs), first_out) if sp.closed else None
-    yield np.asarray(sp.start, np.float64), (closed_angle if sp.closed else _angle(first_out))
+    yield np.asarray(sp.start, np.float64), _angle(next_start(0))
     prev_end = None   # end direction of the nearest non-zero segment before the vertex
     for k in range(1, n + 1):      # vertex k: the end of segment k - 1
         seg = segs[k - 1]
@@ -235,7 +239,7 @@ def _subpath_vertices(sp: paths.Subpath) -> Iterator[Tuple[np.ndarray, float]]:
             d_in = next_start(k)
             d_in = prev_end if d_in is None else d_in
         if k == n:
-            angle = closed_angle if sp.closed else _angle(d_in)
+            angle = _angle(d_in)
         else:
             d_out = _leaving(segs[k])
             if d_out is None:
@@ -260,8 +264,11 @@ def vertices(subpaths: List[paths.Subpath], which: str) -> Iterator[Tuple[np.nda
         return
     total, index = vertex_count(subpaths), 0
     for sp in subpaths:
+        last = index + _segment_count(sp)
         for v in _subpath_vertices(sp):
-            if 0 < index < total - 1:
+            # A closed subpath's closing vertex takes no marker-mid (resvg; it coincides
+            # with the subpath's start, which has one).
+            if 0 < index < total - 1 and not (sp.closed and index == last):
                 yield v
             index += 1
 
