@@ -558,20 +558,39 @@ def _depth_impl(scene, width, height, capacity, max_pieces):
 _depth_jit = jax.jit(_depth_impl, static_argnums=(1, 2, 3, 4))
 
 # Each compiled CPU program keeps a few hundred memory mappings of machine code (measured:
-# ~450 per scene structure on XLA:CPU), and Linux allows 65530 per process by default.
-# A process that renders many differently structured scenes (a folder of SVG files, the
-# conformance suite) would run out and crash inside XLA after ~140 structures, so the
-# renderer's own program caches are emptied when they grow past this many programs.
-MAX_CACHED_PROGRAMS = 48
+# ~450 per scene structure on XLA:CPU, ~900 without LLVM optimisation), and Linux allows
+# 65530 per process by default. A process that renders many differently structured scenes
+# (a folder of SVG files, the conformance suite) ran out and crashed inside XLA, so the
+# renderer's own program caches are emptied when they hold more than this many programs,
+# or when the process holds more than MAX_MEMORY_MAPS mappings after a compilation.
+MAX_CACHED_PROGRAMS = 32
+MAX_MEMORY_MAPS = 30000
+_programs_at_last_check = [0]
+
+
+def _memory_maps() -> int:
+    """Number of memory mappings of this process (Linux); 0 where /proc is not available."""
+    try:
+        with open("/proc/self/maps", "rb") as f:
+            return sum(1 for _ in f)
+    except OSError:
+        return 0
 
 
 def _bound_program_caches():
-    """Empty the renderer's jit caches when they hold more than MAX_CACHED_PROGRAMS
-    programs (a later call recompiles, or reloads from a persistent compilation cache)."""
+    """Empty the renderer's jit caches when they have grown too large (a later call
+    recompiles, or reloads from a persistent compilation cache). Checked only after a
+    compilation, so a steady loop pays three cache-size lookups per call."""
     jits = (_render_jit, _need_jit, _depth_jit)
-    if sum(f._cache_size() for f in jits) > MAX_CACHED_PROGRAMS:
+    programs = sum(f._cache_size() for f in jits)
+    if programs == _programs_at_last_check[0]:
+        return
+    _programs_at_last_check[0] = programs
+    if programs > MAX_CACHED_PROGRAMS or _memory_maps() > MAX_MEMORY_MAPS:
         for f in jits:
             f.clear_cache()
+        _programs_at_last_check[0] = 0
+
 
 # Up to this many layers the tiled path simply keeps every layer in every tile: counting
 # the need would cost a compilation of its own for little gain.

@@ -55,3 +55,15 @@ def test_emptying_the_caches_releases_memory_mappings():
     after = _maps()
     assert grown - before > 300, (before, grown)          # programs do hold many mappings
     assert after - before < 0.25 * (grown - before), (before, grown, after)
+
+
+def test_too_many_memory_mappings_empty_the_caches_too(monkeypatch):
+    monkeypatch.setattr(R, "MAX_MEMORY_MAPS", _maps() // 2)   # already past it
+    sizes = []
+    for n in (1, 2):
+        kids = tuple(dv.Circle(center=[4.0 + 3 * i, 5.0], radius=2.0, fill=dv.rgba(0, 1, 0, 1)) for i in range(n))
+        dv.render(dv.Scene(children=kids), width=13, height=10).block_until_ready()
+        sizes.append(sum(f._cache_size() for f in (R._render_jit, R._need_jit, R._depth_jit)))
+    # the second call found the first call's programs and the mappings over the limit: it
+    # emptied the caches before compiling its own (at most its two programs remain)
+    assert sizes[1] <= 2, sizes
