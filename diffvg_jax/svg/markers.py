@@ -104,8 +104,11 @@ def apply_paint_order(shapes: list, marker_group: Optional[S.Group], order) -> l
 
 
 def _segment_count(sp: paths.Subpath) -> int:
-    """Path-data segments of a subpath: one per command, plus a zero-length closepath."""
+    """Marker segments of a subpath: one per path-data command (an arc: one per piece of
+    resvg's split, see ``paths.Subpath.marker_arcs``), plus a zero-length closepath."""
     n = len(sp.commands) if sp.commands is not None else len(sp.segments)
+    if sp.marker_arcs:
+        n += sum(len(pieces) - 1 for pieces in sp.marker_arcs.values())
     return n + (1 if sp.closed and not sp.close_added else 0)
 
 
@@ -126,16 +129,27 @@ class _Segments:
         sizes = sp.commands if sp.commands is not None else [1] * len(sp.segments)
         self.offsets = np.concatenate([[0], np.cumsum(sizes, dtype=np.int64)])
         self.count = _segment_count(sp)
+        # marker segment -> (command, piece of an arc's marker split or -1); only built
+        # when the subpath has arcs (a path may hold 2M points)
+        self.index = None
+        if sp.marker_arcs:
+            self.index = [(c, j) for c in range(len(sizes))
+                          for j in (range(len(sp.marker_arcs[c])) if c in sp.marker_arcs else (-1,))]
 
     def __len__(self):
         return self.count
 
     def __getitem__(self, k: int) -> np.ndarray:
         sp = self.sp
-        if k >= len(self.offsets) - 1:          # the zero-length closepath
+        c, piece = self.index[k] if self.index is not None and k < len(self.index) else (k, -1)
+        if c >= len(self.offsets) - 1:          # the zero-length closepath
             return np.stack([sp.start, sp.start])
-        lo, hi = self.offsets[k], self.offsets[k + 1]
+        lo, hi = self.offsets[c], self.offsets[c + 1]
         first = sp.start if lo == 0 else sp.segments[lo - 1][-1]
+        if piece >= 0:
+            pieces = sp.marker_arcs[c]
+            start = first if piece == 0 else pieces[piece - 1][-1]
+            return np.concatenate([start[None], pieces[piece]])
         return np.concatenate([first[None]] + [np.asarray(s, np.float64) for s in sp.segments[lo:hi]])
 
 

@@ -28,6 +28,9 @@ class Subpath:
     becomes several cubics); None means one segment per command. ``close_added``: the
     last segment is the line that closepath added (False on a closed subpath means the
     data was already back at ``start`` when it closed: the closepath is zero-length).
+    ``marker_arcs``: {command index: list of float64 (3, 2) cubics} for arc commands, the
+    arc split as resvg splits it (``arc_marker_cubics``): resvg puts marker-mid on the
+    joins between those pieces, and its renderings are our conformance reference.
     """
 
     start: np.ndarray
@@ -35,6 +38,7 @@ class Subpath:
     closed: bool = False
     commands: Optional[List[int]] = None
     close_added: bool = False
+    marker_arcs: Optional[dict] = None
 
     def end(self) -> np.ndarray:
         return self.segments[-1][-1] if self.segments else self.start
@@ -174,6 +178,9 @@ def parse_path_data(d: str, max_points: int = 2_000_000) -> List[Subpath]:
             arc = arc_to_cubics(point, rx, ry, rot, large, sweep, p)
             cur.segments += arc
             if arc:
+                if len(arc[0]) == 3:   # a true arc (not the straight line of a zero radius)
+                    cur.marker_arcs = cur.marker_arcs or {}
+                    cur.marker_arcs[len(cur.commands)] = arc_marker_cubics(point, rx, ry, rot, large, sweep, p)
                 cur.commands.append(len(arc))
             npts += 3 * 4
             point, last_ctrl, last_cmd = p, None, "A"
@@ -208,10 +215,18 @@ def _arc_pieces(radius: float, sweep: float) -> int:
     return n
 
 
-def ellipse_arc_cubics(center, rx, ry, phi, theta0, dtheta) -> List[np.ndarray]:
+def _resvg_arc_pieces(radius: float, sweep: float) -> int:
+    """Cubic pieces resvg uses for an arc (kurbo's rule at tolerance 0.1 user units): about
+    one per quarter turn at common sizes."""
+    n_err = max((1.1163 * radius / 0.1) ** (1.0 / 6.0), 3.999_999)
+    return max(1, math.ceil(n_err * abs(sweep) / (2.0 * math.pi)))
+
+
+def ellipse_arc_cubics(center, rx, ry, phi, theta0, dtheta, pieces=None) -> List[np.ndarray]:
     """Cubics along the ellipse (center, rx, ry, x-axis rotation phi) from angle theta0
-    through dtheta (radians; positive goes from +x towards +y)."""
-    n = _arc_pieces(max(abs(rx), abs(ry)), dtheta)
+    through dtheta (radians; positive goes from +x towards +y); ``pieces``: how many
+    (default: enough for ARC_TOLERANCE)."""
+    n = pieces or _arc_pieces(max(abs(rx), abs(ry)), dtheta)
     d = dtheta / n
     k = 4.0 / 3.0 * math.tan(d / 4.0)
     cp, sp = math.cos(phi), math.sin(phi)
@@ -231,7 +246,12 @@ def ellipse_arc_cubics(center, rx, ry, phi, theta0, dtheta) -> List[np.ndarray]:
     return out
 
 
-def arc_to_cubics(p0, rx, ry, rot_deg, large, sweep, p1) -> List[np.ndarray]:
+def arc_marker_cubics(p0, rx, ry, rot_deg, large, sweep, p1) -> List[np.ndarray]:
+    """The same arc as :func:`arc_to_cubics`, in resvg's number of pieces (for markers)."""
+    return arc_to_cubics(p0, rx, ry, rot_deg, large, sweep, p1, resvg_pieces=True)
+
+
+def arc_to_cubics(p0, rx, ry, rot_deg, large, sweep, p1, resvg_pieces=False) -> List[np.ndarray]:
     """SVG endpoint arc -> cubic segments (SVG 1.1 implementation notes F.6.5 / F.6.6)."""
     p0, p1 = np.asarray(p0, float), np.asarray(p1, float)
     if np.all(p0 == p1):
@@ -267,7 +287,8 @@ def arc_to_cubics(p0, rx, ry, rot_deg, large, sweep, p1) -> List[np.ndarray]:
         dtheta -= 2 * math.pi
     elif sweep and dtheta < 0:
         dtheta += 2 * math.pi
-    segs = ellipse_arc_cubics(center, rx, ry, phi, theta0, dtheta)
+    pieces = _resvg_arc_pieces(max(rx, ry), dtheta) if resvg_pieces else None
+    segs = ellipse_arc_cubics(center, rx, ry, phi, theta0, dtheta, pieces)
     segs[-1][-1] = p1  # land exactly on the endpoint
     return segs
 
