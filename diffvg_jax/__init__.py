@@ -2,7 +2,7 @@
 
 Public API (see README.md):
   scene model   Scene, Group, Path, Circle, Ellipse, Rect, Polygon, Polyline,
-                Solid, LinearGradient, RadialGradient, Pattern, rgba, ClipPath, Mask
+                Solid, LinearGradient, RadialGradient, Pattern, ImagePaint, rgba, ClipPath, Mask
   rendering     render(scene, *, width, height, ...); pieces_needed, depth_needed (static
                 budgets inside your own jit); keep_freed_memory (faster CPU runs),
                 enable_compilation_cache (compiled programs kept on disk)
@@ -11,7 +11,7 @@ Public API (see README.md):
 """
 from .scene import (Scene, Group, Path, Circle, Ellipse, Rect, Polygon, Polyline, Solid,
                     LinearGradient, RadialGradient, rgba, replace, identity_transform, ClipPath, Mask,
-                    Pattern)
+                    Pattern, ImagePaint)
 from .render import render, pieces_needed, depth_needed
 from .cpu_memory import keep_freed_memory
 from .compile_cache import enable_compilation_cache

@@ -34,7 +34,7 @@ from __future__ import annotations
 import jax
 import jax.numpy as jnp
 
-from .scene import LinearGradient, Pattern, RadialGradient, Solid
+from .scene import ImagePaint, LinearGradient, Pattern, RadialGradient, Solid
 
 Array = jax.Array
 
@@ -170,8 +170,9 @@ def evaluate_paint(paint, xy, *, clamp_focal: bool = False) -> Array:
 
     Args:
       paint: :class:`~diffvg_jax.scene.Solid`, :class:`~diffvg_jax.scene.LinearGradient`,
-        :class:`~diffvg_jax.scene.RadialGradient` or :class:`~diffvg_jax.scene.Pattern`
-        (rendered and resampled: see :mod:`diffvg_jax.pattern`).
+        :class:`~diffvg_jax.scene.RadialGradient`, :class:`~diffvg_jax.scene.Pattern`
+        (rendered and resampled: see :mod:`diffvg_jax.pattern`) or
+        :class:`~diffvg_jax.scene.ImagePaint` (see :mod:`diffvg_jax.image_paint`).
       xy: float (..., 2) sample points in the painted shape's USER space (before the shape's
         transform), in user units.
       clamp_focal: radial gradients only: move a focal point outside the end circle onto it
@@ -192,8 +193,11 @@ def evaluate_paint(paint, xy, *, clamp_focal: bool = False) -> Array:
     if isinstance(paint, Pattern):
         from .pattern import evaluate_pattern  # late: pattern renders with render.py, which imports us
         return evaluate_pattern(paint, xy)
+    if isinstance(paint, ImagePaint):
+        from .image_paint import evaluate_image
+        return evaluate_image(paint, xy)
     if not isinstance(paint, (LinearGradient, RadialGradient)):
-        raise ValueError(f"evaluate_paint: paint must be Solid, LinearGradient, RadialGradient or Pattern, "
+        raise ValueError(f"evaluate_paint: paint must be Solid, LinearGradient, RadialGradient, Pattern or ImagePaint, "
                          f"got {type(paint).__name__}")
     if paint.offsets.ndim != 1 or paint.offsets.shape[0] < 1:
         raise ValueError(f"{type(paint).__name__}.offsets must have shape (K,) with K >= 1, "

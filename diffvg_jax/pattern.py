@@ -94,6 +94,25 @@ def _bilinear_wrap(img, u, v):
     j0 = u0.astype(jnp.int32) % rw
     i0 = v0.astype(jnp.int32) % rh
     j1, i1 = (j0 + 1) % rw, (i0 + 1) % rh
+    return _bilinear_blend(img, i0, j0, i1, j1, fu, fv)
+
+
+def _bilinear_clamp(img, u, v):
+    """As :func:`_bilinear_wrap`, but clamp-to-edge instead of periodic."""
+    rh, rw = img.shape[:2]
+    u = jnp.clip(u, 0.0, rw - 1.0)
+    v = jnp.clip(v, 0.0, rh - 1.0)
+    u0, v0 = jnp.floor(u), jnp.floor(v)
+    fu, fv = (u - u0)[..., None], (v - v0)[..., None]
+    j0 = jnp.clip(u0.astype(jnp.int32), 0, rw - 1)
+    i0 = jnp.clip(v0.astype(jnp.int32), 0, rh - 1)
+    j1, i1 = jnp.minimum(j0 + 1, rw - 1), jnp.minimum(i0 + 1, rh - 1)
+    return _bilinear_blend(img, i0, j0, i1, j1, fu, fv)
+
+
+def _bilinear_blend(img, i0, j0, i1, j1, fu, fv):
+    """The bilinear mix of texels (i0|i1, j0|j1) of img (rh, rw, 4) with weights fu, fv (..., 1)."""
+    rh, rw = img.shape[:2]
     flat = img.reshape(rh * rw, 4)
     at = lambda i, j: flat[i * rw + j]
     top = at(i0, j0) * (1.0 - fu) + at(i0, j1) * fu

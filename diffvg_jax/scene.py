@@ -193,7 +193,31 @@ class Pattern:
             object.__setattr__(self, "resolution", res)
 
 
-Paint = Union[Solid, LinearGradient, RadialGradient, Pattern]
+@_pytree
+@dataclass(frozen=True, kw_only=True)
+class ImagePaint:
+    """A raster image paint (SVG ``<image>``), sampled bilinearly (see :mod:`diffvg_jax.image_paint`).
+
+    Image-pixel space: pixel (row i, column j) covers [j, j + 1] x [i, i + 1]; the image is
+    the rectangle [0, w] x [0, h]. Outside it the paint is transparent; inside, pixel
+    colours are interpolated bilinearly in premultiplied RGBA (clamp-to-edge).
+
+    Attributes:
+      pixels: float32 (h, w, 4) straight RGBA in [0, 1] (a leaf: differentiable).
+      transform: float32 (3, 3) image-pixel space -> user-space affine matrix of the painted
+        shape. A singular transform paints nothing.
+    """
+
+    pixels: Array
+    transform: Array = None
+
+    def __post_init__(self):
+        if self.transform is None:
+            object.__setattr__(self, "transform", identity_transform())
+        _convert_fields(self, ["pixels", "transform"])
+
+
+Paint = Union[Solid, LinearGradient, RadialGradient, Pattern, ImagePaint]
 
 
 def rgba(r, g, b, a=1.0) -> Solid:

@@ -13,6 +13,7 @@ import numpy as np
 from .scene import (Circle, ClipPath, Ellipse, Group, LinearGradient, Mask, Path, Polygon, Polyline,
                     RadialGradient, Rect, Scene, Solid)
 from .scene import Pattern
+from .scene import ImagePaint
 
 
 def _label(where, obj):
@@ -63,9 +64,14 @@ def _check_paint(where, paint):
         _check(where, paint, "size", (2,))
         _check(where, paint, "transform", (3, 3))
         _walk(_label(where, paint), paint.children)
+    elif isinstance(paint, ImagePaint):
+        h, w, _ = _check(where, paint, "pixels", (None, None, 4))
+        if h < 1 or w < 1:
+            raise ValueError(f"{_label(where, paint)}.pixels must hold at least one pixel, got {(h, w, 4)}")
+        _check(where, paint, "transform", (3, 3))
     else:
         raise ValueError(f"{where} is a {type(paint).__name__}, not a paint (Solid, LinearGradient, RadialGradient, "
-                         "Pattern)")
+                         "Pattern, ImagePaint)")
 
 
 def _check_shape(where, shape):

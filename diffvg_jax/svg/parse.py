@@ -13,6 +13,8 @@ Mapping (see notes/svg.md):
     of open dash subpaths (not differentiable w.r.t. the dash pattern itself);
   * arcs become cubics within paths.ARC_TOLERANCE.
   * <pattern> paints become Pattern paints (see svg/patterns.py).
+  * <image> (PNG / JPEG data URIs, relative files) becomes a Rect filled with an ImagePaint
+    (see svg/images.py).
 Unsupported features warn once each (SVGWarning) and the rest of the drawing is kept.
 """
 from __future__ import annotations
@@ -27,6 +29,7 @@ from .. import scene as S
 from . import css, markers, paths
 from .clipmask import INVALID, ClipMaskLoader
 from .patterns import PatternLoader
+from .images import ImageLoader, source_dir
 from .colors import parse_color
 from .errors import (MAX_CANVAS, MAX_DASHES, MAX_DEPTH, MAX_POINTS, MAX_SHAPES, Reporter,
                      describe)
@@ -52,7 +55,7 @@ PROPERTIES = {
     "overflow": (False, "visible"), "background-color": (False, "transparent"),
 }
 _NOT_PRESENTATION = {"transform", "background-color"}   # attributes handled separately
-_UNSUPPORTED_ELEMENTS = {"text", "image", "foreignObject",
+_UNSUPPORTED_ELEMENTS = {"text", "foreignObject",
                          "filter", "textPath", "tspan", "video", "audio", "canvas", "iframe"}
 _SHAPES = {"rect", "circle", "ellipse", "line", "polyline", "polygon", "path"}
 _CONTAINERS = {"g", "a", "svg", "switch"}
@@ -74,7 +77,9 @@ def load_svg(source) -> S.Scene:
       SVGWarning for ignored features and repaired input (one per feature).
     """
     text = read_source(source)
-    return _Loader(text).scene()
+    loader = _Loader(text)
+    loader.base_dir = source_dir(source)   # for <image> hrefs that are relative file paths
+    return loader.scene()
 
 
 def document_size(scene_or_text) -> Tuple[float, float]:
@@ -84,7 +89,7 @@ def document_size(scene_or_text) -> Tuple[float, float]:
     return loader.doc_size
 
 
-class _Loader(ClipMaskLoader, PatternLoader):
+class _Loader(ClipMaskLoader, PatternLoader, ImageLoader):
     def __init__(self, text: str):
         self.report = Reporter()
         self.root = parse_document(text, self.report.warn)
@@ -261,7 +266,7 @@ class _Loader(ClipMaskLoader, PatternLoader):
         out = []
         if node.tag == "switch":
             for child in node.children:
-                if child.is_svg and child.tag in _SHAPES | _CONTAINERS | {"use"} and not _conditional(child):
+                if child.is_svg and child.tag in _SHAPES | _CONTAINERS | {"use", "image"} and not _conditional(child):
                     out += self.element(child, style, viewport, depth + 1, use_stack)
                     break
             return out
@@ -282,7 +287,7 @@ class _Loader(ClipMaskLoader, PatternLoader):
         if tag in _UNSUPPORTED_ELEMENTS:
             self.warn(f"{describe(node)}: <{tag}> is not supported (ignored)", key="element-" + tag)
             return []
-        if tag not in _SHAPES and tag not in _CONTAINERS and tag != "use":
+        if tag not in _SHAPES and tag not in _CONTAINERS and tag not in ("use", "image"):
             return []  # defs, gradients, style, title, unknown elements: nothing to draw
         style = self.computed(node, parent_style)
         if style["display"] == "none":
@@ -291,8 +296,10 @@ class _Loader(ClipMaskLoader, PatternLoader):
             self.warn(f"{describe(node)}: filter is not supported (ignored)", key="prop-filter")
         transform = np.eye(3) if bare else self.transform_of(node, style, viewport)
         masked = style["clip-path"] != "none" or style["mask"] != "none"
-        if masked and not bare and (tag in _SHAPES or tag == "svg"):
+        if masked and not bare and (tag in _SHAPES or tag in ("svg", "image")):
             return self.masked_element(node, parent_style, style, viewport, depth, use_stack, transform)
+        if tag == "image":
+            return self.image(node, style, viewport, transform)
         if tag in _SHAPES:
             return self.shape(node, style, viewport, transform, depth, use_stack)
         if tag == "use":
@@ -388,7 +395,7 @@ class _Loader(ClipMaskLoader, PatternLoader):
         if target in use_stack or _is_ancestor(target, node) or self._recursive(node):
             self.warn(f"{describe(node)}: href {href!r} is a reference cycle (ignored)")
             return []
-        if not target.is_svg or target.tag not in _SHAPES | _CONTAINERS | {"use", "symbol"}:
+        if not target.is_svg or target.tag not in _SHAPES | _CONTAINERS | {"use", "symbol", "image"}:
             return []
         if any(not a.is_svg for a in _ancestors(target)):
             return []

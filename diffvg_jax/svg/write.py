@@ -4,7 +4,8 @@ Every float32 leaf is written as the shortest decimal that reads back to the sam
 values derived from two leaves (a rect's width = p_max - p_min) are written as exact
 float64 decimals so that load_svg's float64 sum lands on the same float32. Gradients and
 patterns are written to <defs> in userSpaceOnUse form with their full transform (a pattern's
-static resolution as ``dv:resolution``). Per-point stroke widths
+static resolution as ``dv:resolution``). A Rect filled with an ImagePaint is written as an
+<image> with a PNG data URI and its exact float32 arrays (``dv:pixels``; see svg/images.py). Per-point stroke widths
 (which SVG cannot express) go to a ``dv:stroke-widths`` attribute in our namespace, with
 their mean as the standard ``stroke-width`` for other viewers.
 
@@ -28,6 +29,7 @@ import numpy as np
 
 from .. import scene as S
 from .clipmask import MASK_CONTENT_ROLE
+from .images import image_element, is_image_rect
 from .transforms import fmt32, fmt64, format_matrix
 from .xmlsafe import DV_NS, SVG_NS
 
@@ -107,6 +109,9 @@ class _Writer:
             return
         if not isinstance(obj, S.SHAPE_TYPES):
             raise ValueError(f"save_svg: cannot write a {type(obj).__name__}")
+        if is_image_rect(obj):
+            out.write(pad + image_element(obj, _arr))
+            return
         tag, geom = self._geometry(obj)
         out.write(f"{pad}<{tag}{geom}{self._style(obj)}/>\n")
 
