@@ -99,6 +99,35 @@ def test_arc_becomes_cubics_within_tolerance():
         assert np.all(b[:, 1] <= 50 + 1e-3)   # sweep=1 from the left goes over the top (y up)
 
 
+def test_root_display_none_and_negative_radial_radius():
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        hidden = load_svg(svg('<rect width="10" height="10"/>', 'width="20" height="20" display="none"'))
+        grad = load_svg(svg('<radialGradient id="g" r="-1"><stop offset="0" stop-color="red"/>'
+                            '<stop offset="1" stop-color="#008000"/></radialGradient>'
+                            '<rect width="10" height="10" fill="url(#g)"/>'))
+    assert hidden.children == () and (hidden.width, hidden.height) == (20, 20)
+    # SVG calls r < 0 an error; resvg paints it as r = 0: the last stop's colour
+    (rect,) = shapes(grad)
+    assert isinstance(rect.fill, dv.Solid)
+    np.testing.assert_allclose(rect.fill.color, [0, 128 / 255, 0, 1], atol=1e-6)
+    with warnings.catch_warnings(record=True) as caught:
+        warnings.simplefilter("always")
+        load_svg(svg('<radialGradient id="g" r="-1"><stop offset="0" stop-color="red"/><stop offset="1"/></radialGradient>'
+                     '<rect width="1" height="1" fill="url(#g)"/>'))
+    assert any("negative r" in str(w.message) for w in caught), [str(w.message) for w in caught]
+
+
+def test_bounding_box_gradient_on_a_straight_line_uses_the_fallback():
+    grads = ('<linearGradient id="g"><stop offset="0" stop-color="red"/><stop offset="1" stop-color="blue"/>'
+             '</linearGradient>')
+    sc = load_svg(svg(grads + '<line x1="1" y1="5" x2="9" y2="5" stroke="url(#g) #008000"/>'
+                      '<line x1="1" y1="5" x2="9" y2="5" stroke="url(#g)"/>'))
+    with_fallback, without = shapes(sc)
+    np.testing.assert_allclose(with_fallback.stroke.color, [0, 128 / 255, 0, 1], atol=1e-6)
+    assert without.stroke is None   # no fallback: not painted
+
+
 def test_viewbox_becomes_root_group_transform():
     sc = load_svg(svg('<rect width="10" height="10"/>', 'width="200" height="100" viewBox="10 0 100 100"'))
     (root,) = sc.children

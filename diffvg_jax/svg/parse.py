@@ -59,7 +59,7 @@ _UNSUPPORTED_ELEMENTS = {"text", "foreignObject",
                          "filter", "textPath", "tspan", "video", "audio", "canvas", "iframe"}
 _SHAPES = {"rect", "circle", "ellipse", "line", "polyline", "polygon", "path"}
 _CONTAINERS = {"g", "a", "svg", "switch"}
-_NO_STOPS = object()
+_USE_FALLBACK = object()   # a paint server that cannot paint: the paint's fallback, else none
 _URL = re.compile(r"^url\(\s*(['\"]?)#([^)'\"]*)\1\s*\)\s*(.*)$", re.S)
 
 
@@ -216,7 +216,8 @@ class _Loader(ClipMaskLoader, PatternLoader, ImageLoader):
         for prop in ("clip-path", "mask"):
             if style[prop] != "none":
                 self.warn(f"{describe(root)}: {prop} on the root <svg> is not supported (ignored)")
-        children = self.children_of(root, style, viewport, 0, ())
+        # display:none on the root hides the whole document (resvg renders nothing)
+        children = [] if style["display"] == "none" else self.children_of(root, style, viewport, 0, ())
         # The root group carries the viewBox mapping and the root's opacity (a layer, as on
         # any group). None for an empty document, so that save -> load gives the same tree.
         opacity = _opacity(style["opacity"]) if "opacity" in self.specified(root) else None
@@ -705,7 +706,7 @@ class _Loader(ClipMaskLoader, PatternLoader, ImageLoader):
                     self.warn(f"{describe(node)}: {which}: url(#{ident}) names no element ({which} none)")
                 return None
             got = self.gradient(target, bbox, node, which)
-            if got is _NO_STOPS:   # a paint server without stops: the fallback, else none
+            if got is _USE_FALLBACK:
                 return self._fallback(fallback, style) if fallback else None
             return got
         return S.Solid(color=self._color(value, style))
@@ -765,7 +766,7 @@ class _Loader(ClipMaskLoader, PatternLoader, ImageLoader):
                 offsets.append(off)
                 colors.append((rgba[0], rgba[1], rgba[2], a))
         if not offsets:
-            return _NO_STOPS
+            return _USE_FALLBACK
         if len(offsets) == 1:
             return S.Solid(color=colors[0])
         units = attr("gradientUnits") or "objectBoundingBox"
@@ -803,7 +804,7 @@ class _Loader(ClipMaskLoader, PatternLoader, ImageLoader):
         if obb:
             x0, y0, x1, y1 = bbox
             if not (x1 - x0 > 0 and y1 - y0 > 0):
-                return None  # objectBoundingBox on an empty box: the paint is not rendered
+                return _USE_FALLBACK  # objectBoundingBox on an empty box (a straight line)
             gt = np.array([[x1 - x0, 0, x0], [0, y1 - y0, y0], [0, 0, 1.0]]) @ gt
         if grad.tag == "linearGradient":
             x1_ = coord("x1", 0, 0.0)
@@ -817,10 +818,12 @@ class _Loader(ClipMaskLoader, PatternLoader, ImageLoader):
         r = coord("r", 2, half(2))
         fx, fy = coord("fx", 0, cx), coord("fy", 1, cy)
         fr = coord("fr", 2, 0.0)
-        if r < 0 or fr < 0:
-            self.warn(f"{describe(grad)}: negative radius (paint not rendered)")
+        if fr < 0:
+            self.warn(f"{describe(grad)}: negative fr (paint not rendered)")
             return None
-        if r == 0:
+        if r < 0:  # an error in SVG; resvg paints it as r = 0, and so do we
+            self.warn(f"{describe(grad)}: negative r (painted as r = 0: the last stop's colour)")
+        if r <= 0:
             return S.Solid(color=colors[-1])
         return S.RadialGradient(center=[cx, cy], radius=r, focal=[fx, fy], focal_radius=fr, offsets=offsets,
                                 colors=colors, transform=gt, spread=spread)
