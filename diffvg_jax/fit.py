@@ -281,7 +281,7 @@ def _paint_alpha(paint, opacity) -> float:
         a = float(np.asarray(paint.color)[3])
     elif isinstance(paint, (sc.LinearGradient, sc.RadialGradient)):
         a = float(np.max(np.asarray(paint.colors)[:, 3]))
-    else:  # a pattern: its content's alpha is not a single number; never call it faint
+    else:  # a pattern or an image: no single alpha; never call it faint
         a = 1.0
     return a * float(np.asarray(opacity))
 
@@ -403,7 +403,7 @@ def reseed_paths(scene: sc.Scene, which, *, rgb, target, rng: np.random.Generato
         if child.opacity is not None:
             changes["opacity"] = jnp.ones_like(jnp.asarray(child.opacity))
         # Only paths with Solid paints are re-seeded (find_collapsed marks any Path; keep
-        # gradient and pattern paints' structure by leaving such paths alone).
+        # gradient, pattern and image paints' structure by leaving such paths alone).
         if any(p is not None and not isinstance(p, sc.Solid) for p in (child.fill, child.stroke)):
             continue
         children[i] = dataclasses.replace(child, **changes)
