@@ -23,6 +23,8 @@ import pytest
 
 import diffvg_jax as dv
 
+from fd_report import central_difference
+
 W = H = 24
 STEP = 1e-5
 MEDIAN_TOL = 1e-3
@@ -126,22 +128,7 @@ def _compute_report():
         for k, ((path, _), g) in enumerate(zip(flat, gflat)):
             g = np.asarray(g)
             steps = (STEP, COARSE_STEP) if _kind(path) in STROKE_GEOMETRY else (STEP,)
-            fds = []
-            for step in steps:
-                fd = np.zeros_like(leaves[k])
-                for idx in np.ndindex(leaves[k].shape):
-                    if leaves[k].shape == (3, 3) and idx[0] == 2:
-                        fd[idx] = g[idx]  # projective row of an affine matrix: not a parameter
-                        continue
-                    vals = []
-                    for sign in (1.0, -1.0):
-                        pert = leaves[k].copy()
-                        pert[idx] += sign * step
-                        new = [jnp.asarray(v) for v in leaves]
-                        new[k] = jnp.asarray(pert)
-                        vals.append(float(loss(jax.tree_util.tree_unflatten(treedef, new), weights)))
-                    fd[idx] = (vals[0] - vals[1]) / (2 * step)
-                fds.append(fd)
+            fds = [central_difference(lambda s: loss(s, weights), leaves, treedef, k, step, g) for step in steps]
             out[_kind(path)] = (g, fds[0], fds[1] if len(fds) > 1 else None)
         return out
 
