@@ -8,17 +8,13 @@ shares three scene structures (three compilations) and covers colours, CSS, tran
 The full figure is checked by ``test_full_conformance_does_not_regress`` when
 DIFFVG_SVG_FULL_CONFORMANCE=1 is set (it fails below the recorded pass count).
 """
-import importlib.util
 import json
 import os
 import warnings
 
 import pytest
 
-HERE = os.path.dirname(os.path.abspath(__file__))
-ROOT = os.environ.get("DIFFVG_CONFORMANCE_DIR") or next(
-    (p for p in (os.path.join(HERE, "..", "..", "shared", "conformance"), "/work/shared/conformance")
-     if os.path.exists(os.path.join(p, "run.py"))), None)
+from conformance_suite import ROOT, runner as _runner
 
 RECORDED_PASSES = 395   # full 401 cases, 2026-12-01: 392 in one run, plus 3 cases fixed after it (README); raise it when a fix lands
 
@@ -34,15 +30,6 @@ SUBSET = [
     # arcs -> cubics in a stroked path
     "shapes/path/A",
 ]
-
-
-def _runner():
-    if ROOT is None:
-        pytest.skip("../shared/conformance is not available (set DIFFVG_CONFORMANCE_DIR)")
-    spec = importlib.util.spec_from_file_location("conformance_run", os.path.join(ROOT, "run.py"))
-    mod = importlib.util.module_from_spec(spec)
-    spec.loader.exec_module(mod)
-    return mod
 
 
 @pytest.fixture(scope="module")

@@ -9,7 +9,6 @@ Independent references:
   * clipping: a clipped marker renders exactly like a plain rectangle of its viewport.
 Canvases are small and the rendered structures few (each costs a JAX compilation).
 """
-import importlib.util
 import math
 import os
 import warnings
@@ -22,11 +21,9 @@ import diffvg_jax as dv
 from diffvg_jax.svg import SVGWarning, load_svg, render_svg, to_svg_text
 from diffvg_jax.svg import errors, markers, paths
 
+from conformance_suite import ROOT as CONFORMANCE_ROOT, runner as conformance_runner
+
 NS = 'xmlns="http://www.w3.org/2000/svg"'
-HERE = os.path.dirname(os.path.abspath(__file__))
-CONFORMANCE = os.environ.get("DIFFVG_CONFORMANCE_DIR") or next(
-    (p for p in (os.path.join(HERE, "..", "..", "shared", "conformance"), "/work/shared/conformance")
-     if os.path.exists(os.path.join(p, "run.py"))), None)
 
 # a marker in user units: reference point (1, 2), content a 4 x 3 blue rect inside its 6 x 6 viewport
 MARK = ('<marker id="m" markerUnits="userSpaceOnUse" refX="1" refY="2" markerWidth="6" markerHeight="6" '
@@ -357,21 +354,12 @@ def test_overflowing_content_is_clipped_to_the_viewport():
     np.testing.assert_allclose(got, want, atol=2e-3)
 
 
-def _conformance():
-    if CONFORMANCE is None:
-        pytest.skip("../shared/conformance is not available (set DIFFVG_CONFORMANCE_DIR)")
-    spec = importlib.util.spec_from_file_location("conformance_run", os.path.join(CONFORMANCE, "run.py"))
-    mod = importlib.util.module_from_spec(spec)
-    spec.loader.exec_module(mod)
-    return mod
-
-
 @pytest.mark.parametrize("case", ["normal", "duplicates", "stroke-markers-fill"])
 def test_paint_order_conformance_cases_match_resvg(case):
     """resvg's 300 px reference, box-averaged to 60 px (premultiplied), against our 60 px
     render (both are box-filtered coverage), with the suite's own pass rule."""
-    run = _conformance()
-    path = os.path.join(CONFORMANCE, "resvg", "painting", "paint-order", case)
+    run = conformance_runner()
+    path = os.path.join(CONFORMANCE_ROOT, "resvg", "painting", "paint-order", case)
     ref = run.to_premul_float(run._png_to_rgba(open(path + ".png", "rb").read()))
     ref = ref.reshape(60, 5, 60, 5, 4).mean(axis=(1, 3))
     with warnings.catch_warnings():

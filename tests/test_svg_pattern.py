@@ -213,8 +213,8 @@ CONFORMANCE = ["structure/transform-origin/on-pattern-user-space-on-use", "paint
 
 @pytest.fixture(scope="module")
 def run():
-    import test_svg_conformance
-    return test_svg_conformance._runner()
+    from conformance_suite import runner
+    return runner()
 
 
 @pytest.mark.parametrize("case", CONFORMANCE)

@@ -22,6 +22,7 @@ conformance suite):
 """
 from __future__ import annotations
 
+import contextlib
 import re
 from typing import Callable, Optional, Tuple
 
@@ -96,6 +97,16 @@ class ClipMaskLoader:
     def _active_refs(self) -> set:
         return self.__dict__.setdefault("_masking_active", set())
 
+    @contextlib.contextmanager
+    def _resolving(self, node):
+        """While a clipPath / mask is being built, a reference back to it is a cycle."""
+        active = self._active_refs()
+        active.add(id(node))
+        try:
+            yield
+        finally:
+            active.discard(id(node))
+
     def _clip_ref(self, node, style, viewport, depth, use_stack, bbox):
         status, target = self._reference(node, style, "clip-path", "clipPath", depth)
         if status != "ok":
@@ -111,9 +122,7 @@ class ClipMaskLoader:
     # ------------------------------------------------------------------ clipPath
 
     def _build_clip(self, cnode, viewport, depth, use_stack, bbox):
-        active = self._active_refs()
-        active.add(id(cnode))
-        try:
+        with self._resolving(cnode):
             cstyle = self.dom_style(cnode)
             mat = self.transform_of(cnode, cstyle, viewport)
             if abs(np.linalg.det(mat[:2, :2])) < 1e-12:
@@ -133,8 +142,6 @@ class ClipMaskLoader:
             for child in cnode.children:
                 kids += self._clip_child(child, cstyle, viewport, depth + 1, use_stack)
             return S.ClipPath(children=tuple(kids), transform=mat, clip=inner)
-        finally:
-            active.discard(id(cnode))
 
     def _clip_child(self, node, parent_style, viewport, depth, use_stack) -> list:
         """Scene objects (geometry only) of one clipPath child."""
@@ -204,9 +211,7 @@ class ClipMaskLoader:
     # ------------------------------------------------------------------ mask
 
     def _build_mask(self, mnode, viewport, depth, use_stack, bbox):
-        active = self._active_refs()
-        active.add(id(mnode))
-        try:
+        with self._resolving(mnode):
             mstyle = self.dom_style(mnode)
             region = self._mask_region(mnode, viewport, bbox)
             if region is INVALID:
@@ -232,8 +237,6 @@ class ClipMaskLoader:
             mask_type = "alpha" if mstyle.get("mask-type", "luminance") == "alpha" else "luminance"
             return S.Mask(children=tuple(kids), transform=content, region=region, mask=inner,
                           mask_type=mask_type)
-        finally:
-            active.discard(id(mnode))
 
     def _mask_region(self, mnode, viewport, bbox):
         """float64 (4,) mask region (x, y, w, h) in user space, None (unbounded, written by
