@@ -50,10 +50,10 @@ def main(argv=None):
     warnings.simplefilter("ignore")
 
     import diffvg_jax as dv
-    from diffvg_jax.augment import clipdraw_augment
-    from diffvg_jax.clip import CLIP, normalize
-    from diffvg_jax.clipdraw import _budget, leaf_roles, make_step, text_features
-    from diffvg_jax.init_paths import random_strokes
+    from diffvg_jax.apps.clipdraw.augment import clipdraw_augment
+    from diffvg_jax.apps.clipdraw.clipnet import CLIP, normalize
+    from diffvg_jax.apps.clipdraw.clipdraw import _budget, leaf_roles, make_step, text_features
+    from diffvg_jax.apps.common.init_paths import random_strokes
 
     clip = CLIP.random(args.clip)
     s = clip.image_size

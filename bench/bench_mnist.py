@@ -26,8 +26,8 @@ import jax.numpy as jnp
 import numpy as np
 import optax
 
-from diffvg_jax.examples import mnist_vae as mv
-from diffvg_jax.examples.mnist_data import load_mnist
+from diffvg_jax.apps.mnist_vae import vae as mv
+from diffvg_jax.apps.mnist_vae.data import load_mnist
 
 
 def fit_logistic_regression(x: np.ndarray, y: np.ndarray, steps: int = 300, lr: float = 0.05,

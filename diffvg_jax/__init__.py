@@ -7,14 +7,17 @@ Public API (see README.md):
                 budgets inside your own jit); keep_freed_memory (faster CPU runs),
                 enable_compilation_cache (compiled programs kept on disk)
   SVG           load_svg, save_svg (module diffvg_jax.svg)
-  applications  fit (painterly fitting), clipdraw, clip (CLIP in flax)
+  applications  fit (painterly fitting), clipdraw, clip (the CLIP network in flax,
+                diffvg_jax.apps.clipdraw.clipnet; geometric clipping is ClipPath)
+
+Layout (imports point down only; see CONTRIBUTING.md):
+  scene <- geometry <- paint <- raster (kernels beside) <- svg, apps; runtime beside all
 """
 from .scene import (Scene, Group, Path, Circle, Ellipse, Rect, Polygon, Polyline, Solid,
                     LinearGradient, RadialGradient, rgba, replace, identity_transform, ClipPath, Mask,
                     Pattern, ImagePaint)
-from .render import render, pieces_needed, depth_needed
-from .cpu_memory import keep_freed_memory
-from .compile_cache import enable_compilation_cache
+from .raster import render, pieces_needed, depth_needed
+from .runtime import enable_compilation_cache, keep_freed_memory
 
 __version__ = "0.1.0"
 
@@ -22,9 +25,9 @@ _LAZY = {
     "load_svg": ("diffvg_jax.svg", "load_svg"),
     "save_svg": ("diffvg_jax.svg", "save_svg"),
     "svg": ("diffvg_jax.svg", None),
-    "fit": ("diffvg_jax.fit", "fit"),
-    "clipdraw": ("diffvg_jax.clipdraw", "clipdraw"),
-    "clip": ("diffvg_jax.clip", None),
+    "fit": ("diffvg_jax.apps.fit", "fit"),
+    "clipdraw": ("diffvg_jax.apps.clipdraw", "clipdraw"),
+    "clip": ("diffvg_jax.apps.clipdraw.clipnet", None),   # the CLIP network, not clipping
 }
 
 

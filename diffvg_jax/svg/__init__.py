@@ -7,6 +7,6 @@
 from .errors import SVGWarning
 from .parse import load_svg
 from .write import save_svg, to_svg_text
-from .render import render_svg
+from .render_svg import render_svg
 
 __all__ = ["load_svg", "save_svg", "to_svg_text", "render_svg", "SVGWarning"]
