@@ -5,7 +5,7 @@
   render_svg(svg_text, width, height) -> numpy (H, W, 4) float32 straight alpha
 """
 from .errors import SVGWarning
-from .parse import load_svg
+from .read import load_svg
 from .write import save_svg, to_svg_text
 from .render_svg import render_svg
 

@@ -19,7 +19,7 @@ MAX_DASHES = 100_000                   # dash pieces produced by one stroke-dash
 
 
 def describe(node) -> str:
-    """'<rect id="r1">' style description of an element (a parse.Node) for messages."""
+    """'<rect id="r1">' style description of an element (a dom.xmlsafe.Node) for messages."""
     if node is None:
         return "<document>"
     ident = node.attrs.get("id")

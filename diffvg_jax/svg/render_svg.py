@@ -4,9 +4,10 @@ from __future__ import annotations
 import numpy as np
 
 from .. import scene as S
-from .parse import _Loader
-from .transforms import scale
-from .xmlsafe import read_source
+from ..raster import render
+from .dom.xmlsafe import read_source
+from .read import read_scene
+from .values.transforms import scale
 
 
 def fitted_size(doc_w: float, doc_h: float, width: int, height: int):
@@ -25,14 +26,11 @@ def render_svg(svg_text: str, width: int, height: int) -> np.ndarray:
     Returns:
       float32 NumPy array (out_h, out_w, 4), straight (un-premultiplied) RGBA in [0, 1].
     """
-    from diffvg_jax.raster.renderer import render as dv_render  # imported late: the parser alone needs no renderer
-
-    loader = _Loader(read_source(svg_text))
-    scene = loader.scene()
-    s, out_w, out_h = fitted_size(*loader.doc_size, int(width), int(height))
+    scene, doc_size = read_scene(read_source(svg_text))
+    s, out_w, out_h = fitted_size(*doc_size, int(width), int(height))
     kids = _flatten(scene.children, np.asarray(scale(s), np.float32))
     scene = S.Scene(children=tuple(kids), background=scene.background, width=out_w, height=out_h)
-    img = dv_render(scene, width=out_w, height=out_h)
+    img = render(scene, width=out_w, height=out_h)
     return np.asarray(img, dtype=np.float32)
 
 
@@ -59,14 +57,16 @@ def _flatten(children, mat):
 
 
 def _flat_clip(clip):
-    if clip is None:
-        return None
-    return S.replace(clip, children=tuple(_flatten(clip.children, np.eye(3, dtype=np.float32))),
-                     clip=_flat_clip(clip.clip))
+    return _flat_holder(clip, "clip")
 
 
 def _flat_mask(mask):
-    if mask is None:
+    return _flat_holder(mask, "mask")
+
+
+def _flat_holder(holder, nested: str):
+    """A ClipPath / Mask with its children flattened, and so its nested ``clip`` / ``mask``."""
+    if holder is None:
         return None
-    return S.replace(mask, children=tuple(_flatten(mask.children, np.eye(3, dtype=np.float32))),
-                     mask=_flat_mask(mask.mask))
+    return S.replace(holder, children=tuple(_flatten(holder.children, np.eye(3, dtype=np.float32))),
+                     **{nested: _flat_holder(getattr(holder, nested), nested)})

@@ -5,7 +5,7 @@ values derived from two leaves (a rect's width = p_max - p_min) are written as e
 float64 decimals so that load_svg's float64 sum lands on the same float32. Gradients and
 patterns are written to <defs> in userSpaceOnUse form with their full transform (a pattern's
 static resolution as ``dv:resolution``). A Rect filled with an ImagePaint is written as an
-<image> with a PNG data URI and its exact float32 arrays (``dv:pixels``; see svg/images.py). Per-point stroke widths
+<image> with a PNG data URI and its exact float32 arrays (``dv:pixels``; see svg/read/images.py). Per-point stroke widths
 (which SVG cannot express) go to a ``dv:stroke-widths`` attribute in our namespace, with
 their mean as the standard ``stroke-width`` for other viewers.
 
@@ -20,18 +20,21 @@ exactly; several shapes give the same region, anti-aliased per shape).
 """
 from __future__ import annotations
 
+import base64
 import io
 import os
 from typing import List
 from xml.sax.saxutils import quoteattr
 
 import numpy as np
+from PIL import Image
 
 from .. import scene as S
-from .clipmask import MASK_CONTENT_ROLE
-from .images import image_element, is_image_rect
-from .transforms import fmt32, fmt64, format_matrix
-from .xmlsafe import DV_NS, SVG_NS
+from .dom.xmlsafe import DV_NS, MASK_CONTENT_ROLE, SVG_NS
+from .outlines import path_subpaths
+from .values.colors import format_color, format_rgba
+from .values.transforms import format_matrix
+from .values.units import fmt32, fmt64
 
 
 def save_svg(scene: S.Scene, target) -> None:
@@ -62,7 +65,7 @@ def to_svg_text(scene: S.Scene) -> str:
         attrs.append(f'height="{int(scene.height)}"')
     bg = _arr(scene.background, "Scene.background")
     if bg.shape == (4,) and bg[3] != 0 or np.any(bg != 0):
-        attrs.append(f'style="background-color: {_rgba(bg)}"')
+        attrs.append(f'style="background-color: {format_rgba(bg)}"')
     out = ['<?xml version="1.0" encoding="UTF-8"?>\n', "<svg " + " ".join(attrs) + ">\n"]
     if w.defs:
         out.append("  <defs>\n")
@@ -80,17 +83,15 @@ def _arr(x, what) -> np.ndarray:
         raise ValueError(f"save_svg: {what} is not a concrete array ({type(x).__name__})") from e
 
 
-def _rgba(c) -> str:
-    c = np.asarray(c, np.float32)
-    return ("rgba(" + ", ".join(f"{float(v) * 100.0!r}%" for v in c[:3]) + f", {fmt32(c[3])})")
-
-
-def _rgb(c) -> str:
-    return "rgb(" + ", ".join(f"{float(v) * 100.0!r}%" for v in np.asarray(c, np.float32)[:3]) + ")"
-
-
 def _nums(a) -> str:
     return " ".join(fmt32(v) for v in np.asarray(a, np.float32).ravel())
+
+
+def _id_and_transform(obj, what) -> List[str]:
+    """The id (when set) and transform attributes of a Group or shape."""
+    parts = [f" id={quoteattr(obj.id)}"] if obj.id is not None else []
+    parts.append(f' transform="{format_matrix(_arr(obj.transform, what))}"')
+    return parts
 
 
 class _Writer:
@@ -115,11 +116,15 @@ class _Writer:
         tag, geom = self._geometry(obj)
         out.write(f"{pad}<{tag}{geom}{self._style(obj)}/>\n")
 
+    def _body(self, children, depth) -> str:
+        """The text of scene objects written at indentation ``depth``."""
+        body = io.StringIO()
+        for child in children:
+            self.node(child, body, depth)
+        return body.getvalue()
+
     def _common_group(self, g):
-        parts = []
-        if g.id is not None:
-            parts.append(f" id={quoteattr(g.id)}")
-        parts.append(f' transform="{format_matrix(_arr(g.transform, "Group.transform"))}"')
+        parts = _id_and_transform(g, "Group.transform")
         if g.opacity is not None:
             parts.append(f' opacity="{fmt32(_arr(g.opacity, "Group.opacity"))}"')
         if g.clip is not None:
@@ -186,10 +191,7 @@ class _Writer:
                 f'patternTransform="{format_matrix(_arr(p.transform, "Pattern.transform"))}"')
         if p.resolution is not None:
             head += f' dv:resolution="{int(p.resolution[0])} {int(p.resolution[1])}"'
-        body = io.StringIO()
-        for child in p.children:
-            self.node(child, body, 3)
-        self.defs.append(f"{head}>\n{body.getvalue()}    </pattern>\n")
+        self.defs.append(f"{head}>\n{self._body(p.children, 3)}    </pattern>\n")
         return ident
 
     def _mask_def(self, mask) -> str:
@@ -207,12 +209,9 @@ class _Writer:
             head += f' mask-type="{mask.mask_type}"'
         if mask.mask is not None:
             head += f' mask="url(#{self._mask_def(mask.mask)})"'
-        body = io.StringIO()
-        for child in mask.children:
-            self.node(child, body, 4)
         t = format_matrix(_arr(mask.transform, "Mask.transform"))
-        self.defs.append(f'{head}>\n      <g dv:role="{MASK_CONTENT_ROLE}" transform="{t}">\n{body.getvalue()}'
-                         "      </g>\n    </mask>\n")
+        self.defs.append(f'{head}>\n      <g dv:role="{MASK_CONTENT_ROLE}" transform="{t}">\n'
+                         f'{self._body(mask.children, 4)}      </g>\n    </mask>\n')
         return ident
 
     def _geometry(self, s):
@@ -242,10 +241,7 @@ class _Writer:
         return "path", f' d="{path_data(pts, s.degrees, s.subpath_sizes, s.closed)}"'
 
     def _style(self, s):
-        parts = []
-        if s.id is not None:
-            parts.append(f" id={quoteattr(s.id)}")
-        parts.append(f' transform="{format_matrix(_arr(s.transform, "transform"))}"')
+        parts = _id_and_transform(s, "transform")
         parts.append(f' fill="{self._paint(s.fill)}"')
         parts.append(f' stroke="{self._paint(s.stroke)}"')
         sw = _arr(s.stroke_width, "stroke_width")
@@ -267,7 +263,7 @@ class _Writer:
         if p is None:
             return "none"
         if isinstance(p, S.Solid):
-            return _rgba(_arr(p.color, "Solid.color"))
+            return format_rgba(_arr(p.color, "Solid.color"))
         if isinstance(p, S.Pattern):
             return f"url(#{self._pattern_def(p)})"
         ident = f"dvgrad-{len(self.defs)}"
@@ -289,7 +285,7 @@ class _Writer:
             raise ValueError(f"save_svg: unknown paint {type(p).__name__}")
         lines = [f'    {head} gradientTransform="{t}" spreadMethod="{p.spread}">\n']
         for off, col in zip(offsets.ravel(), colors.reshape(-1, 4)):
-            lines.append(f'      <stop offset="{fmt32(off)}" stop-color="{_rgb(col)}" '
+            lines.append(f'      <stop offset="{fmt32(off)}" stop-color="{format_color(col)}" '
                          f'stop-opacity="{fmt32(col[3])}"/>\n')
         lines.append(f"    </{tag}>\n")
         self.defs.append("".join(lines))
@@ -298,25 +294,59 @@ class _Writer:
 
 def path_data(points: np.ndarray, degrees, subpath_sizes, closed) -> str:
     """SVG path data for diffvg_jax Path arrays (closed subpaths end with their start + Z)."""
-    cmds, k, i = [], 0, 0
+    cmds = []
     letter = {1: "L", 2: "Q", 3: "C"}
-    for size, is_closed in zip(subpath_sizes, closed):
-        degs = degrees[k:k + size]
-        k += size
-        if size == 0:
-            continue
-        start = points[i]
-        cmds.append("M " + _nums(start))
-        i += 1
-        for j, d in enumerate(degs):
-            last = j == size - 1
-            if is_closed and last:
-                ctrl = np.concatenate([points[i:i + d - 1], start[None]], 0)
-                i += d - 1
-            else:
-                ctrl = points[i:i + d]
-                i += d
-            cmds.append(letter[d] + " " + _nums(ctrl))
-        if is_closed:
+    for sp in path_subpaths(points, degrees, subpath_sizes, closed):
+        cmds.append("M " + _nums(sp.start))
+        cmds += [letter[len(seg)] + " " + _nums(seg) for seg in sp.segments]
+        if sp.closed:
             cmds.append("Z")
     return " ".join(cmds)
+
+
+# ---------------------------------------------------------------------- <image>
+
+
+def is_image_rect(obj) -> bool:
+    """True for a shape save_svg writes as <image>: a shape whose fill is an ImagePaint."""
+    return isinstance(getattr(obj, "fill", None), S.ImagePaint)
+
+
+def encode_png(pixels) -> bytes:
+    """8-bit RGBA PNG bytes of straight RGBA float (h, w, 4) (clipped to [0, 1], rounded)."""
+    arr = np.clip(np.nan_to_num(np.asarray(pixels, np.float64)), 0.0, 1.0)
+    out = io.BytesIO()
+    Image.fromarray(np.round(arr * 255.0).astype(np.uint8), "RGBA").save(out, format="PNG")
+    return out.getvalue()
+
+
+def image_element(rect, arr) -> str:
+    """The <image .../> text (no indentation) of a Rect filled with an ImagePaint, in the
+    form svg/read/images.py reads back bit-identically. ``arr(x, what)``: the writer's
+    concrete-float32 conversion."""
+    if not isinstance(rect, S.Rect) or rect.stroke is not None or np.any(arr(rect.corner_radius, "corner_radius")):
+        raise ValueError("save_svg: an ImagePaint can only be written as the fill of a Rect without stroke "
+                         f"or rounded corners (an <image>), not on a {type(rect).__name__}")
+    paint = rect.fill
+    pixels = arr(paint.pixels, "ImagePaint.pixels")
+    if pixels.ndim != 3 or pixels.shape[2] != 4:
+        raise ValueError(f"save_svg: ImagePaint.pixels must have shape (h, w, 4), got {pixels.shape}")
+    lo = arr(rect.p_min, "Rect.p_min").astype(np.float64)
+    size = arr(rect.p_max, "Rect.p_max").astype(np.float64) - lo
+    raw = base64.b64encode(np.ascontiguousarray(pixels, dtype="<f4").tobytes()).decode("ascii")
+    png = base64.b64encode(encode_png(pixels)).decode("ascii")
+    parts = []
+    if rect.id is not None:
+        parts.append(f" id={quoteattr(rect.id)}")
+    parts.append(f' x="{fmt64(lo[0])}" y="{fmt64(lo[1])}" width="{fmt64(size[0])}" height="{fmt64(size[1])}"'
+                 ' preserveAspectRatio="none"')
+    parts.append(f' transform="{format_matrix(arr(rect.transform, "transform"))}"')
+    if rect.opacity is not None:
+        parts.append(f' opacity="{fmt32(arr(rect.opacity, "opacity"))}"')
+    fo = arr(rect.fill_opacity, "fill_opacity")
+    if fo != 1:
+        parts.append(f' dv:fill-opacity="{fmt32(fo)}"')
+    parts.append(f' dv:image-transform="{format_matrix(arr(paint.transform, "ImagePaint.transform"))}"')
+    parts.append(f' dv:pixels="{pixels.shape[0]} {pixels.shape[1]} {raw}"')
+    parts.append(f' href="data:image/png;base64,{png}"')
+    return "<image" + "".join(parts) + "/>\n"

@@ -1,7 +1,7 @@
 """load_svg: clip-path / <clipPath>, mask / <mask> and nested-viewport clipping.
 
 References: hand-computed matrices and regions from the SVG / CSS Masking definitions (and
-resvg's choices where SVG leaves room, see diffvg_jax/svg/clipmask.py). No rendering here;
+resvg's choices where SVG leaves room, see diffvg_jax/svg/read/clipmask.py). No rendering here;
 tests/test_render_clip.py checks the renderer and the conformance suite whole documents.
 """
 import warnings

@@ -16,7 +16,7 @@ import pytest
 from PIL import Image
 
 import diffvg_jax as dv
-from diffvg_jax.paint.gradients import evaluate_paint
+from diffvg_jax.paint import evaluate_paint
 from diffvg_jax.svg import SVGWarning, load_svg, to_svg_text
 
 from support.fd_report import (finite_difference_report, median_relative_error, parameter_mask, report_in_subprocess,

@@ -1,4 +1,4 @@
-"""SVG markers (diffvg_jax/svg/markers.py): placement, orientation, units, paint-order, bad input.
+"""SVG markers (diffvg_jax/svg/read/markers.py, outlines/vertices.py): placement, orientation, units, paint-order, bad input.
 
 Independent references:
   * placement: hand-written SVG that draws the marker content at the expected vertices with
@@ -19,7 +19,10 @@ import pytest
 
 import diffvg_jax as dv
 from diffvg_jax.svg import SVGWarning, load_svg, render_svg, to_svg_text
-from diffvg_jax.svg import errors, markers, paths
+from diffvg_jax.svg import errors
+from diffvg_jax.svg.outlines import vertex_count, vertices
+from diffvg_jax.svg.read import markers
+from diffvg_jax.svg.values import paths
 
 from support.conformance_suite import ROOT as CONFORMANCE_ROOT, runner as conformance_runner
 
@@ -330,11 +333,11 @@ def test_vertices_are_produced_lazily_for_huge_paths():
     n = 200_000
     segs = [np.array([[float(i + 1), 0.0]]) for i in range(n)]
     sp = paths.Subpath(np.zeros(2), segs, False)
-    assert markers.vertex_count([sp]) == n + 1
-    gen = markers.vertices([sp], "mid")
+    assert vertex_count([sp]) == n + 1
+    gen = vertices([sp], "mid")
     first = [next(gen) for _ in range(3)]
     np.testing.assert_array_equal([p for p, _ in first], [[1, 0], [2, 0], [3, 0]])
-    (end,) = markers.vertices([sp], "end")
+    (end,) = vertices([sp], "end")
     np.testing.assert_array_equal(end[0], [n, 0])
 
 

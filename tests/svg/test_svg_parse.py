@@ -10,8 +10,8 @@ import pytest
 
 import diffvg_jax as dv
 from diffvg_jax.svg import SVGWarning, load_svg
-from diffvg_jax.svg.colors import parse_color
-from diffvg_jax.svg.transforms import parse_transform
+from diffvg_jax.svg.values.colors import parse_color
+from diffvg_jax.svg.values.transforms import parse_transform
 
 NS = 'xmlns="http://www.w3.org/2000/svg" xmlns:xlink="http://www.w3.org/1999/xlink"'
 
@@ -309,7 +309,7 @@ def test_use_cycles_deep_nesting_and_use_bombs(monkeypatch):
         load_svg(deep)
     # each level doubles: 2^30 shapes if expanded blindly. A lower cap keeps the test fast;
     # the mechanism is the same one that enforces the real MAX_SHAPES.
-    monkeypatch.setattr("diffvg_jax.svg.parse.MAX_SHAPES", 2000)
+    monkeypatch.setattr("diffvg_jax.svg.errors.MAX_SHAPES", 2000)
     levels = '<rect id="l0" width="1" height="1"/>' + "".join(
         f'<g id="l{i}"><use href="#l{i - 1}"/><use href="#l{i - 1}"/></g>' for i in range(1, 31))
     with pytest.raises(ValueError, match="more than"):

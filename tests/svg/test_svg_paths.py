@@ -6,8 +6,8 @@ import numpy as np
 import pytest
 import svgpathtools
 
-from diffvg_jax.svg import paths
-from diffvg_jax.svg.parse import _bbox_subpaths
+from diffvg_jax.svg.outlines import bbox_subpaths, dash_subpaths, ellipse_subpath, rect_subpath
+from diffvg_jax.svg.values import paths
 
 
 def bezier(ctrl, t):
@@ -49,7 +49,7 @@ def test_dashes_follow_arc_length():
     ref = svgpathtools.parse_path(d)
     total = ref.length()
     pattern, offset = [17.0, 9.0], 4.0
-    dashes = paths.dash_subpaths(sub, pattern, offset, keep_zero=False, max_dashes=1000)
+    dashes = dash_subpaths(sub, pattern, offset, keep_zero=False, max_dashes=1000)
     # expected dash intervals along the path, from the pattern alone
     want, s, i = [], -offset, 0
     while s < total:
@@ -71,17 +71,17 @@ def test_dashes_follow_arc_length():
 
 
 def test_closed_shapes_dash_from_their_svg_start_points():
-    e = paths.ellipse_subpath(50, 50, 20, 10)
+    e = ellipse_subpath(50, 50, 20, 10)
     np.testing.assert_allclose(e.start, [70, 50])
-    first = paths.dash_subpaths([e], [5, 100], 0, False, 10)[0]
+    first = dash_subpaths([e], [5, 100], 0, False, 10)[0]
     assert first.end()[1] > 50      # clockwise on screen: towards +y first
-    r = paths.rect_subpath(0, 0, 40, 20, 5, 5)
+    r = rect_subpath(0, 0, 40, 20, 5, 5)
     np.testing.assert_allclose(r.start, [5, 0])
     np.testing.assert_allclose(r.end(), [5, 0])
 
 
 def test_curve_bounding_box_is_exact():
     sub = paths.parse_path_data("M 0 0 C 100 -50 -30 80 60 40 Q 90 120 10 30")
-    box = _bbox_subpaths(sub)
+    box = bbox_subpaths(sub)
     pts = np.concatenate([bezier(c, np.linspace(0, 1, 20001)) for c in curves(sub[0])])
     np.testing.assert_allclose(box, [*pts.min(0), *pts.max(0)], atol=1e-4)

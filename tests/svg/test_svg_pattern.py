@@ -13,8 +13,8 @@ from hypothesis import HealthCheck, given, settings, strategies as st
 
 import diffvg_jax as dv
 from diffvg_jax.svg import SVGWarning, load_svg, to_svg_text
-from diffvg_jax.svg import parse as svg_parse
-from diffvg_jax.svg.xmlsafe import DV_NS
+from diffvg_jax.svg import errors as svg_errors
+from diffvg_jax.svg.dom.xmlsafe import DV_NS
 
 from test_svg_roundtrip import assert_same_scene, pos, shapes, transforms
 
@@ -137,7 +137,7 @@ def test_href_cycle_between_patterns_is_cut():
 
 
 def test_content_counts_towards_the_shape_limit(monkeypatch):
-    monkeypatch.setattr(svg_parse, "MAX_SHAPES", 50)
+    monkeypatch.setattr(svg_errors, "MAX_SHAPES", 50)
     content = "".join(f'<rect x="{i}" width="1" height="1"/>' for i in range(10))
     uses = "".join(f'<rect x="{i}" width="10" height="10" fill="url(#p)"/>' for i in range(6))
     with pytest.raises(ValueError, match="more than 50 shapes"):

@@ -6,7 +6,8 @@ or polygon whose computed ``marker-*`` property names a ``<marker>``:
 
   * the *vertices* are those of the path data: each subpath's moveto, the end of every
     command (an arc is one segment although it becomes several cubics) and each closepath
-    (zero-length when the data is already back at the subpath's start). marker-start goes
+    (zero-length when the data is already back at the subpath's start; found by
+    outlines/vertices.py). marker-start goes
     on the first vertex of the whole path, marker-end on the last, marker-mid on every
     other one;
   * one instance per vertex: a Group of the marker's content (parsed once per marker with
@@ -32,22 +33,24 @@ from __future__ import annotations
 import math
 import re
 from dataclasses import dataclass
-from typing import Iterator, List, Optional, Tuple
+from typing import Optional, Tuple
 
 import numpy as np
 
-from .. import scene as S
-from . import errors, paths
-from .errors import describe
-from .transforms import rotate, scale, translate
+from ... import scene as S
+from .. import errors
+from ..dom.css import parse_url
+from ..errors import describe
+from ..outlines import bbox_subpaths, transformed_outline, vertices
+from ..values.transforms import rotate, scale, translate, viewbox_transform
+from .coords import length, viewbox
+from .styles import dom_style, specified
 
 MARKABLE = ("path", "line", "polyline", "polygon")
 PROPERTIES = ("marker-start", "marker-mid", "marker-end")
 PAINT_ORDER_DEFAULT = ("fill", "stroke", "markers")
-_URL = re.compile(r"^url\(\s*(['\"]?)#([^)'\"]*)\1\s*\)\s*$", re.S)
 _ANGLE = re.compile(r"^([+-]?(?:\d+\.?\d*|\.\d+)(?:[eE][+-]?\d+)?)(deg|grad|rad|turn)?$")
 _DEGREES_PER = {"deg": 1.0, None: 1.0, "grad": 0.9, "rad": 180.0 / math.pi, "turn": 360.0}
-_COINCIDENT = 1e-9  # control points closer than this x (1 + |coordinates|) coincide
 
 
 # ---------------------------------------------------------------------------------------
@@ -99,195 +102,6 @@ def apply_paint_order(shapes: list, marker_group: Optional[S.Group], order) -> l
 
 
 # ---------------------------------------------------------------------------------------
-# vertices and their directions
-# ---------------------------------------------------------------------------------------
-
-
-def _segment_count(sp: paths.Subpath) -> int:
-    """Marker segments of a subpath: one per path-data command (an arc: one per piece of
-    resvg's split, see ``paths.Subpath.marker_arcs``), plus a zero-length closepath."""
-    n = len(sp.commands) if sp.commands is not None else len(sp.segments)
-    if sp.marker_arcs:
-        n += sum(len(pieces) - 1 for pieces in sp.marker_arcs.values())
-    return n + (1 if sp.closed and not sp.close_added else 0)
-
-
-def vertex_count(subpaths: List[paths.Subpath]) -> int:
-    """Number of marker vertices of a path (int): per subpath, its start + one per segment."""
-    return sum(1 + _segment_count(sp) for sp in subpaths)
-
-
-class _Segments:
-    """The path-data segments of one subpath, built on demand (a path may hold 2M points).
-
-    ``self[k]``: float64 (m, 2) control polygon of segment k, its start point first and its
-    end point last (an arc's cubics concatenated; a zero-length closepath is [start, start]).
-    """
-
-    def __init__(self, sp: paths.Subpath):
-        self.sp = sp
-        sizes = sp.commands if sp.commands is not None else [1] * len(sp.segments)
-        self.offsets = np.concatenate([[0], np.cumsum(sizes, dtype=np.int64)])
-        self.count = _segment_count(sp)
-        # marker segment -> (command, piece of an arc's marker split or -1); only built
-        # when the subpath has arcs (a path may hold 2M points)
-        self.index = None
-        if sp.marker_arcs:
-            self.index = [(c, j) for c in range(len(sizes))
-                          for j in (range(len(sp.marker_arcs[c])) if c in sp.marker_arcs else (-1,))]
-
-    def __len__(self):
-        return self.count
-
-    def __getitem__(self, k: int) -> np.ndarray:
-        sp = self.sp
-        c, piece = self.index[k] if self.index is not None and k < len(self.index) else (k, -1)
-        if c >= len(self.offsets) - 1:          # the zero-length closepath
-            return np.stack([sp.start, sp.start])
-        lo, hi = self.offsets[c], self.offsets[c + 1]
-        first = sp.start if lo == 0 else sp.segments[lo - 1][-1]
-        if piece >= 0:
-            pieces = sp.marker_arcs[c]
-            start = first if piece == 0 else pieces[piece - 1][-1]
-            return np.concatenate([start[None], pieces[piece]])
-        return np.concatenate([first[None]] + [np.asarray(s, np.float64) for s in sp.segments[lo:hi]])
-
-
-def _leaving(ctrl: np.ndarray) -> Optional[np.ndarray]:
-    """Unit (2,) direction from ctrl[0] to the first control point distinct from it (the
-    tangent at the start of a Bezier), None for a zero-length segment.
-
-    Exception, as resvg: a cubic whose first control point coincides with its start points
-    at its end point (not at its second control point, the true tangent)."""
-    tol = _COINCIDENT * (1.0 + float(np.abs(ctrl).max()))
-    if len(ctrl) == 4 and np.all(np.abs(ctrl[1] - ctrl[0]) <= tol):
-        ctrl = ctrl[[0, 3, 2]]
-    for q in ctrl[1:]:
-        d = q - ctrl[0]
-        if abs(d[0]) > tol or abs(d[1]) > tol:
-            return d / math.hypot(d[0], d[1])
-    return None
-
-
-def _arriving(ctrl: np.ndarray) -> Optional[np.ndarray]:
-    """Unit (2,) tangent direction at the end of a segment (into its end point), or None."""
-    d = _leaving(ctrl[::-1])
-    return None if d is None else -d
-
-
-def _angle(d: Optional[np.ndarray]) -> float:
-    """Degrees of a direction; 0 (the +x axis) when there is none (a zero-length path)."""
-    return 0.0 if d is None else math.degrees(math.atan2(d[1], d[0]))
-
-
-def _bisect(d_in: Optional[np.ndarray], d_out: Optional[np.ndarray]) -> float:
-    """Degrees of the bisector of an incoming and an outgoing direction.
-
-    resvg's rule: half-way from the incoming angle to the outgoing one, turned by 180
-    degrees when that half-turn exceeds 90 (so a reversal points across, to one side)."""
-    if d_in is None or d_out is None:
-        return _angle(d_out if d_in is None else d_in)
-    a_in, a_out = _angle(d_in) % 360.0, _angle(d_out) % 360.0
-    half = (a_out - a_in) / 2.0
-    angle = a_in + half
-    if abs(half) > 90.0:
-        angle -= 180.0
-    return angle % 360.0
-
-
-def _first_leaving(segs: _Segments, k: int = 0) -> Optional[np.ndarray]:
-    """Start direction of the first non-zero segment at index >= k (None if none)."""
-    for j in range(k, len(segs)):
-        d = _leaving(segs[j])
-        if d is not None:
-            return d
-    return None
-
-
-def _last_arriving(segs: _Segments) -> Optional[np.ndarray]:
-    """End direction of the last non-zero segment (None if the subpath has no length)."""
-    for j in range(len(segs) - 1, -1, -1):
-        d = _arriving(segs[j])
-        if d is not None:
-            return d
-    return None
-
-
-def _end_vertex(sp: paths.Subpath) -> Tuple[np.ndarray, float]:
-    """The last vertex of a subpath, without walking the others (a path may be huge)."""
-    segs = _Segments(sp)
-    return segs[len(segs) - 1][-1], _angle(_last_arriving(segs))
-
-
-def _subpath_vertices(sp: paths.Subpath) -> Iterator[Tuple[np.ndarray, float]]:
-    """(point float64 (2,), auto angle in degrees) of each vertex of one subpath, lazily.
-
-    Zero-length segments take their directions from the nearest non-zero segments (SVG
-    1.1 F.5): the start direction from the preceding one, else the following one; the end
-    direction from the following one, else the preceding one. As resvg renders them (our
-    conformance reference; SVG 2 would bisect both with the closing segment), a closed
-    subpath's start vertex points along its first segment and its closing vertex along
-    the closing segment.
-    """
-    segs = _Segments(sp)
-    n = len(segs)
-    ahead = [-1, None]   # (index, start direction) of the next non-zero segment, memoised
-
-    def next_start(k):
-        """_first_leaving(segs, k), remembering where it found it (amortised linear)."""
-        if ahead[0] < k:
-            j = k
-            while j < n and _leaving(segs[j]) is None:
-                j += 1
-            ahead[0], ahead[1] = j, (_leaving(segs[j]) if j < n else None)
-        return ahead[1]
-
-    yield np.asarray(sp.start, np.float64), _angle(next_start(0))
-    prev_end = None   # end direction of the nearest non-zero segment before the vertex
-    for k in range(1, n + 1):      # vertex k: the end of segment k - 1
-        seg = segs[k - 1]
-        d_in = _arriving(seg)
-        if d_in is not None:
-            prev_end = d_in
-        else:
-            d_in = next_start(k)
-            d_in = prev_end if d_in is None else d_in
-        if k == n:
-            angle = _angle(d_in)
-        else:
-            d_out = _leaving(segs[k])
-            if d_out is None:
-                d_out = prev_end if prev_end is not None else next_start(k + 1)
-            angle = _bisect(d_in, d_out)
-        yield seg[-1], angle
-
-
-def vertices(subpaths: List[paths.Subpath], which: str) -> Iterator[Tuple[np.ndarray, float]]:
-    """(point (2,), auto angle in degrees) of the vertices one marker property decorates.
-
-    which: 'start' (the path's first vertex), 'mid' (all but the first and last), 'end'
-    (the last). Lazy: a 'mid' consumer that stops early costs only what it used.
-    """
-    if not subpaths:
-        return
-    if which == "start":
-        yield next(_subpath_vertices(subpaths[0]))
-        return
-    if which == "end":
-        yield _end_vertex(subpaths[-1])
-        return
-    total, index = vertex_count(subpaths), 0
-    for sp in subpaths:
-        last = index + _segment_count(sp)
-        for v in _subpath_vertices(sp):
-            # A closed subpath's closing vertex takes no marker-mid (resvg; it coincides
-            # with the subpath's start, which has one).
-            if 0 < index < total - 1 and not (sp.closed and index == last):
-                yield v
-            index += 1
-
-
-# ---------------------------------------------------------------------------------------
 # the marker element
 # ---------------------------------------------------------------------------------------
 
@@ -326,16 +140,15 @@ def marker_box(loader, marker, viewport, stroke_width: float) -> Optional[Marker
     """The MarkerBox of ``marker`` used by a shape with this (scalar, user units) stroke
     width in a viewport (w, h); None when the marker draws nothing (markerWidth or
     markerHeight <= 0, or a zero stroke width with markerUnits=strokeWidth)."""
-    from .parse import viewbox_transform   # late: parse imports this module
     units = (marker.attrs.get("markerUnits") or "").strip()
     s = 1.0 if units == "userSpaceOnUse" else float(stroke_width)
-    ref_x = loader.length(marker, "refX", viewport, 0, 0.0)
-    ref_y = loader.length(marker, "refY", viewport, 1, 0.0)
-    w = loader.length(marker, "markerWidth", viewport, 0, 3.0)
-    h = loader.length(marker, "markerHeight", viewport, 1, 3.0)
+    ref_x = length(loader, marker, "refX", viewport, 0, 0.0)
+    ref_y = length(loader, marker, "refY", viewport, 1, 0.0)
+    w = length(loader, marker, "markerWidth", viewport, 0, 3.0)
+    h = length(loader, marker, "markerHeight", viewport, 1, 3.0)
     if not (w > 0 and h > 0 and s > 0):
         return None
-    vb = loader._viewbox(marker)
+    vb = viewbox(loader, marker)
     if vb:
         fit = viewbox_transform(vb, (0.0, 0.0, w * s, h * s), marker.attrs.get("preserveAspectRatio", ""))
         sx, sy, tx, ty = fit[0, 0], fit[1, 1], fit[0, 2], fit[1, 2]
@@ -345,7 +158,7 @@ def marker_box(loader, marker, viewport, stroke_width: float) -> Optional[Marker
     else:
         sx = sy = s
         clip, inner = (0.0, 0.0, w, h), (w, h)
-    overflow = loader.specified(marker).get("overflow", "hidden")   # UA sheet: hidden
+    overflow = specified(loader, marker).get("overflow", "hidden")   # UA sheet: hidden
     if overflow in ("visible", "auto"):
         clip = None
     base = scale(sx, sy) @ translate(-ref_x, -ref_y)
@@ -363,11 +176,6 @@ class _Content:
     overflows: bool
 
 
-def _stack(loader) -> tuple:
-    """The <marker> elements whose content the loader is parsing, outermost first."""
-    return getattr(loader, "_marker_stack", ())
-
-
 def _strip_ids(obj):
     """The object with its id and its descendants' ids removed (instances repeat them)."""
     if isinstance(obj, S.Group):
@@ -377,18 +185,18 @@ def _strip_ids(obj):
 
 def _content(loader, marker, box: MarkerBox, depth, use_stack) -> _Content:
     """Parse (once per marker, viewport and marker nesting) a marker's children."""
-    key = (id(marker), box.viewport, box.clip, tuple(id(m) for m in _stack(loader)))
-    cache = loader.__dict__.setdefault("_marker_content", {})
+    key = (id(marker), box.viewport, box.clip, tuple(id(m) for m in loader.marker_stack))
+    cache = loader.marker_contents
     if key in cache:
         return cache[key]
     shapes0, points0 = loader.shape_count, loader.point_count
-    outer = _stack(loader)
-    loader._marker_stack = outer + (marker,)   # markers whose content is being parsed
+    outer = loader.marker_stack
+    loader.marker_stack = outer + (marker,)   # markers whose content is being parsed
     try:
-        style = loader.dom_style(marker)     # inherits from the marker's ancestors
+        style = dom_style(loader, marker)     # inherits from the marker's ancestors
         kids = loader.children_of(marker, style, box.viewport, depth, use_stack)
     finally:
-        loader._marker_stack = outer
+        loader.marker_stack = outer
     got = _Content(tuple(_strip_ids(k) for k in kids), loader.shape_count - shapes0,
                    loader.point_count - points0, box.clip is not None and _overflows(kids, box.clip))
     # instances are counted one by one when placed
@@ -403,8 +211,6 @@ def _overflows(kids, rect) -> bool:
     Exact geometry bounds, strokes padded generously (miter_limit x half width for miter
     joins, sqrt(2) x for square caps), so a False is safe: the clip would change nothing.
     """
-    from .clipmask import shape_outline   # late: the SVG modules import each other
-    from .parse import _bbox_subpaths
     x0, y0, x1, y1 = rect
     tol = 1e-6 * (1.0 + max(abs(v) for v in rect))
     stack = [(k, np.eye(3)) for k in kids]
@@ -414,11 +220,10 @@ def _overflows(kids, rect) -> bool:
         if isinstance(obj, S.Group):
             stack += [(c, m) for c in obj.children]
             continue
-        subs = [paths.Subpath(_apply(m, sp.start), [_apply(m, seg) for seg in sp.segments], sp.closed)
-                for sp in shape_outline(obj)]
+        subs = transformed_outline(obj, m)
         if not subs:
             continue
-        bx0, by0, bx1, by1 = _bbox_subpaths(subs)
+        bx0, by0, bx1, by1 = bbox_subpaths(subs)
         pad = 0.0
         if obj.stroke is not None:
             factor = max(obj.miter_limit if obj.line_join == "miter" else 1.0,
@@ -428,10 +233,6 @@ def _overflows(kids, rect) -> bool:
         if bx0 - pad < x0 - tol or by0 - pad < y0 - tol or bx1 + pad > x1 + tol or by1 + pad > y1 + tol:
             return True
     return False
-
-
-def _apply(m, pts):
-    return np.asarray(pts, np.float64) @ m[:2, :2].T + m[:2, 2]
 
 
 def _viewport_clip(group: S.Group, rect) -> S.Group:
@@ -452,20 +253,21 @@ def referenced_marker(loader, node, prop: str, value: str):
     shape when the reference is broken, is not a marker, or is recursive)."""
     if value == "none":
         return None
-    m = _URL.match(value)
-    if not m:
+    ref = parse_url(value)
+    if not ref or ref[1]:
         loader.warn(f"{describe(node)}: {prop}: {value!r} is not a url(#id) (ignored)")
         return None
-    target = loader.ids.get(m.group(2))
+    ident = ref[0]
+    target = loader.ids.get(ident)
     if target is None:
-        loader.warn(f"{describe(node)}: {prop}: url(#{m.group(2)}) names no element (ignored)")
+        loader.warn(f"{describe(node)}: {prop}: url(#{ident}) names no element (ignored)")
         return None
     if target.tag != "marker" or not target.is_svg:
-        loader.warn(f"{describe(node)}: {prop}: url(#{m.group(2)}) is a <{target.tag}>, not a <marker> (ignored)")
+        loader.warn(f"{describe(node)}: {prop}: url(#{ident}) is a <{target.tag}>, not a <marker> (ignored)")
         return None
-    if target in _stack(loader):
+    if target in loader.marker_stack:
         loader.warn(f"{describe(target)}: recursive marker (its content uses itself; cut)",
-                    key="marker-recursive-" + m.group(2))
+                    key="marker-recursive-" + ident)
         return None
     return target
 
@@ -489,11 +291,11 @@ def marker_group(loader, node, style, viewport, depth, use_stack, subpaths, stro
     """The Group of all marker instances of one shape, or None.
 
     Args:
-      loader: the parse._Loader (ids, styles, element parsing, counts, warnings).
+      loader: the read.loader.Loader (ids, styles, element parsing, counts, warnings).
       node, style: the shape element and its computed style.
       viewport: (w, h) of the shape, for percentages in the marker attributes.
       depth, use_stack: the shape's nesting, passed on to the marker content.
-      subpaths: the shape's outline (paths.Subpath list, user units).
+      subpaths: the shape's outline (Subpath list, user units).
       stroke_width: float, the shape's stroke width (user units), for markerUnits.
       transform: float64 (3, 3) the shape's transform (the Group's transform).
     Instances stop, with a warning, where they would pass the loader's shape / point
@@ -501,7 +303,7 @@ def marker_group(loader, node, style, viewport, depth, use_stack, subpaths, stro
     """
     if node.tag not in MARKABLE or not subpaths:
         return None
-    if any(a.tag == "clipPath" for a in _ancestors(node)):
+    if any(a.tag == "clipPath" for a in node.ancestors()):
         return None   # clip geometry has no markers
     instances = []
     for prop, which in zip(PROPERTIES, ("start", "mid", "end")):
@@ -549,10 +351,3 @@ def _instance(box: MarkerBox, content: _Content, point, auto_angle: float, is_st
     mat = translate(point[0], point[1]) @ rotate(angle) @ box.base
     group = S.Group(children=content.kids, transform=mat)
     return _viewport_clip(group, box.clip) if content.overflows else group
-
-
-def _ancestors(node):
-    p = node.parent
-    while p is not None:
-        yield p
-        p = p.parent

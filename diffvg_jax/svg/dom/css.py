@@ -4,7 +4,7 @@ Selectors: type, ``*``, ``.class``, ``#id``, ``[attr]``, ``[attr=value]``, ``[at
 ``[attr^=v]``, ``[attr$=v]``, ``[attr*=v]``, ``:first-child``, compounds of these, and the
 descendant (space), child (``>``), adjacent (``+``) and sibling (``~``) combinators.
 Rules with any other selector are skipped (with a warning). Specificity and ``!important``
-follow CSS 2.1.
+follow CSS 2.1. ``parse_url`` reads the ``url(#id)`` references of property values.
 """
 from __future__ import annotations
 
@@ -262,3 +262,13 @@ def _declare(out: Dict[str, str], name: str, value: str) -> None:
     """Record one winning declaration, a shorthand as its longhands (same precedence)."""
     for longhand in SHORTHANDS.get(name, (name,)):
         out[longhand] = value
+
+
+_URL = re.compile(r"^url\(\s*(['\"]?)#([^)'\"]*)\1\s*\)\s*(.*)$", re.S)
+
+
+def parse_url(value: str) -> Optional[Tuple[str, str]]:
+    """``url(#id) rest`` -> (id, rest stripped: a paint's fallback, '' when none), or None
+    when the value is not a local url() reference."""
+    m = _URL.match(value)
+    return (m.group(2), m.group(3).strip()) if m else None

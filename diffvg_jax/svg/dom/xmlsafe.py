@@ -17,12 +17,13 @@ import defusedxml.ElementTree as DET
 from defusedxml import DefusedXmlException
 from xml.etree.ElementTree import ParseError
 
-from .errors import MAX_DEPTH, MAX_ELEMENTS, MAX_TEXT_CHARS
+from ..errors import MAX_DEPTH, MAX_ELEMENTS, MAX_TEXT_CHARS
 
 SVG_NS = "http://www.w3.org/2000/svg"
 XLINK_NS = "http://www.w3.org/1999/xlink"
 XML_NS = "http://www.w3.org/XML/1998/namespace"
 DV_NS = "https://github.com/diffvg-jax/diffvg_jax"  # diffvg_jax extension attributes
+MASK_CONTENT_ROLE = "mask-content"   # dv:role of the <g> save_svg wraps a mask's content in
 
 _PREDEFINED = {"amp", "lt", "gt", "quot", "apos"}
 _ENTITY_DECL = re.compile(r"<!ENTITY\s+(%\s+)?([A-Za-z_:][\w.\-:]*)\s+(\"[^\"]*\"|'[^']*'|[^>]*?)\s*>", re.S)
@@ -49,6 +50,20 @@ class Node:
             node = stack.pop()
             yield node
             stack.extend(reversed(node.children))
+
+    def ancestors(self):
+        """The parent, its parent, ... up to the root."""
+        p = self.parent
+        while p is not None:
+            yield p
+            p = p.parent
+
+    def has_ancestor(self, other: "Node") -> bool:
+        return any(p is other for p in self.ancestors())
+
+    def href(self) -> str:
+        """The stripped ``href`` (SVG 2) or else ``xlink:href``; '' when neither is set."""
+        return (self.attrs.get("href", self.attrs.get("xlink:href")) or "").strip()
 
 
 def read_source(source) -> str:

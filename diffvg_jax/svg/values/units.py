@@ -1,4 +1,5 @@
-"""SVG lengths and number lists -> float64 user units (px), resolved as resvg does.
+"""SVG lengths, number lists, fractions and opacities -> float64 user units (px) / floats,
+resolved as resvg does; and floats -> the decimal text save_svg writes (fmt32 / fmt64).
 
 Absolute units at 96 dpi: 1in = 96px, 1cm = 96/2.54, 1mm = 96/25.4, 1pt = 4/3, 1pc = 16.
 ``em`` is the element's font-size (default 12, resvg's), ``ex`` half of it, ``%`` a
@@ -11,6 +12,8 @@ import math
 import re
 from typing import List, Optional
 
+import numpy as np
+
 DEFAULT_FONT_SIZE = 12.0
 
 _ABS = {"": 1.0, "px": 1.0, "in": 96.0, "cm": 96.0 / 2.54, "mm": 96.0 / 25.4,
@@ -21,6 +24,7 @@ _NUM_RE = re.compile(NUMBER)
 
 
 def finite(value: float, what: str) -> float:
+    """``value`` itself; ValueError naming ``what`` when it is inf or nan."""
     if not math.isfinite(value):
         raise ValueError(f"non-finite {what}")
     return value
@@ -73,5 +77,61 @@ def parse_numbers(text: str, what: str = "number list") -> List[float]:
         pos = m.end()
 
 
+def length_or(text: Optional[str], default, *, font_size: float = DEFAULT_FONT_SIZE,
+              percent_of: Optional[float] = None):
+    """``parse_length`` in px, or ``default`` when ``text`` is None or not a valid length."""
+    if text is None:
+        return default
+    try:
+        return parse_length(text, font_size=font_size, percent_of=percent_of)
+    except ValueError:
+        return default
+
+
 def viewport_diagonal(w: float, h: float) -> float:
+    """The normalised diagonal sqrt((w^2 + h^2) / 2) of a viewport (user units), the
+    reference of percentages that are neither horizontal nor vertical."""
     return math.sqrt((w * w + h * h) / 2.0)
+
+
+def parse_fraction(text: str) -> float:
+    """A number or a percentage as a fraction ('50%' -> 0.5, '0.5' -> 0.5). ValueError if
+    malformed; may return inf / nan (callers decide)."""
+    t = text.strip()
+    return float(t[:-1]) / 100.0 if t.endswith("%") else float(t)
+
+
+def parse_opacity(text) -> Optional[float]:
+    """An opacity (number or %) clamped to [0, 1]; None when ``text`` is missing, malformed
+    or not finite."""
+    try:
+        v = parse_fraction(text)
+    except (ValueError, AttributeError):
+        return None
+    if not math.isfinite(v):
+        return None
+    return min(max(v, 0.0), 1.0)
+
+
+def parse_offset(text: str) -> float:
+    """A gradient stop offset (number or %) clamped to [0, 1]; 0 when invalid."""
+    v = parse_opacity(text)
+    return 0.0 if v is None else v
+
+
+# ---------------------------------------------------------------------------------------
+# numbers -> text (save_svg)
+# ---------------------------------------------------------------------------------------
+
+
+def fmt32(v) -> str:
+    """Shortest decimal text that reads back (as float32) to the float32 ``v``."""
+    s = np.format_float_positional(np.float32(v), unique=True, trim="-")
+    if len(s) > 24:  # huge or tiny: scientific is shorter and still exact
+        s = np.format_float_scientific(np.float32(v), unique=True, trim="-")
+    return s
+
+
+def fmt64(v) -> str:
+    """Decimal text of a float64 that reads back exactly (for derived values such as widths)."""
+    return repr(float(v))

@@ -1,10 +1,12 @@
-"""Path geometry in float64 NumPy: SVG path data, arcs, basic shapes as paths, dashing.
+"""SVG path data -> float64 NumPy subpaths (arcs become cubics within ARC_TOLERANCE).
 
 A *subpath* here is ``Subpath(start, segments, closed)``: ``start`` a (2,) point,
 ``segments`` a list of (k, 2) arrays holding each segment's control points and end point
 (k = 1 line, 2 quadratic, 3 cubic), ``closed`` a bool. A closed subpath's last segment
 ends exactly at ``start`` (the diffvg_jax Path omits that point). Markers need the path
 data's own segments, which ``commands`` and ``close_added`` keep (see ``Subpath``).
+Geometry on subpaths (basic shapes, bounding boxes, dashing, marker vertices) is in
+:mod:`diffvg_jax.svg.outlines`.
 """
 from __future__ import annotations
 
@@ -62,6 +64,9 @@ class PathDataError(ValueError):
         self.subpaths = subpaths
 
 
+# One pass of a state machine (position, current point and subpath, reflected control
+# point, previous command, point count) that every command reads and updates.
+# long-function: split up, all of that state would be threaded through each piece.
 def parse_path_data(d: str, max_points: int = 2_000_000) -> List[Subpath]:
     """Parse SVG path data. On an error, raises PathDataError carrying the subpaths read
     up to the error (SVG: render up to the first error)."""
@@ -291,189 +296,3 @@ def arc_to_cubics(p0, rx, ry, rot_deg, large, sweep, p1, resvg_pieces=False) -> 
     segs = ellipse_arc_cubics(center, rx, ry, phi, theta0, dtheta, pieces)
     segs[-1][-1] = p1  # land exactly on the endpoint
     return segs
-
-
-# ---------------------------------------------------------------------------------------
-# basic shapes as subpaths (dashing needs their outlines, starting where SVG says)
-# ---------------------------------------------------------------------------------------
-
-
-def ellipse_subpath(cx, cy, rx, ry) -> Subpath:
-    """Closed ellipse from (cx + rx, cy), clockwise on screen (towards +y)."""
-    segs = ellipse_arc_cubics(np.array([cx, cy], float), rx, ry, 0.0, 0.0, 2 * math.pi)
-    start = np.array([cx + rx, cy], float)
-    segs[-1][-1] = start
-    return Subpath(start, segs, True)
-
-
-def rect_subpath(x, y, w, h, rx, ry) -> Subpath:
-    """Closed (rounded) rectangle from (x + rx, y) clockwise, corner radii already clamped."""
-    def line(px, py):
-        return np.array([[px, py]], float)
-
-    start = np.array([x + rx, y], float)
-    round_ = rx > 0 and ry > 0
-    segs = [line(x + w - rx, y)] if w > 2 * rx else []
-    if round_:
-        segs += ellipse_arc_cubics(np.array([x + w - rx, y + ry]), rx, ry, 0, -math.pi / 2, math.pi / 2)
-    if h > 2 * ry:
-        segs.append(line(x + w, y + h - ry))
-    if round_:
-        segs += ellipse_arc_cubics(np.array([x + w - rx, y + h - ry]), rx, ry, 0, 0, math.pi / 2)
-    if w > 2 * rx:
-        segs.append(line(x + rx, y + h))
-    if round_:
-        segs += ellipse_arc_cubics(np.array([x + rx, y + h - ry]), rx, ry, 0, math.pi / 2, math.pi / 2)
-    if h > 2 * ry or not round_:
-        segs.append(line(x, y + ry))
-    if round_:
-        segs += ellipse_arc_cubics(np.array([x + rx, y + ry]), rx, ry, 0, math.pi, math.pi / 2)
-    segs[-1][-1] = start
-    return Subpath(start, segs, True)
-
-
-def poly_subpath(points: np.ndarray, closed: bool) -> Subpath:
-    segs = [p[None].copy() for p in points[1:]]
-    added = closed and (len(points) < 2 or bool(np.any(points[-1] != points[0])))
-    if added:
-        segs.append(points[0][None].copy())
-    return Subpath(points[0].copy(), segs, closed, close_added=added)
-
-
-# ---------------------------------------------------------------------------------------
-# dashing
-# ---------------------------------------------------------------------------------------
-
-_GL_X, _GL_W = np.polynomial.legendre.leggauss(8)
-_TABLE = 32  # arc-length table resolution per segment
-
-
-def _as_cubic(p0, seg):
-    if len(seg) == 1:
-        return np.stack([p0, p0 + (seg[0] - p0) / 3, p0 + 2 * (seg[0] - p0) / 3, seg[0]])
-    if len(seg) == 2:
-        return np.stack([p0, p0 + 2 / 3 * (seg[0] - p0), seg[1] + 2 / 3 * (seg[0] - seg[1]), seg[1]])
-    return np.concatenate([p0[None], seg])
-
-
-def _bezier(ctrl, t):
-    """Point of the Bezier with control points ctrl (k+1, 2) at parameters t (m,)."""
-    pts = np.repeat(ctrl[None], len(t), 0)
-    t = t[:, None, None]
-    while pts.shape[1] > 1:
-        pts = (1 - t) * pts[:, :-1] + t * pts[:, 1:]
-    return pts[:, 0]
-
-
-def _speed(ctrl, t):
-    k = len(ctrl) - 1
-    deriv = k * (ctrl[1:] - ctrl[:-1])
-    return np.linalg.norm(_bezier(deriv, t), axis=-1) if k > 1 else np.full(len(t), np.linalg.norm(deriv[0]))
-
-
-def _length_table(ctrl):
-    """Cumulative arc length at t = k / _TABLE, (TABLE + 1,)."""
-    a = np.arange(_TABLE)[:, None] / _TABLE
-    t = a + (_GL_X[None] + 1) / (2 * _TABLE)
-    w = _GL_W[None] / (2 * _TABLE)
-    piece = (_speed(ctrl, t.ravel()).reshape(t.shape) * w).sum(1)
-    return np.concatenate([[0.0], np.cumsum(piece)])
-
-
-def _t_at(ctrl, table, s):
-    """Parameter at arc length s along one segment (table lookup + Newton steps)."""
-    if s <= 0:
-        return 0.0
-    if s >= table[-1]:
-        return 1.0
-    k = int(np.searchsorted(table, s) - 1)
-    k = min(max(k, 0), _TABLE - 1)
-    seg_len = table[k + 1] - table[k]
-    t = (k + (s - table[k]) / seg_len) / _TABLE if seg_len > 0 else k / _TABLE
-    lo, hi = k / _TABLE, (k + 1) / _TABLE
-    for _ in range(4):
-        # length from t_k to t by Gauss-Legendre, then a Newton step on it
-        tt = lo + (t - lo) * (_GL_X + 1) / 2
-        part = table[k] + (_speed(ctrl, tt) * _GL_W).sum() * (t - lo) / 2
-        v = _speed(ctrl, np.array([t]))[0]
-        if v <= 1e-12:
-            break
-        t = min(max(t - (part - s) / v, lo), hi)
-    return t
-
-
-def _split(ctrl, t0, t1):
-    """The piece of a Bezier between parameters t0 < t1, as control points."""
-    def left(c, t):  # de Casteljau: control points of [0, t]
-        out, pts = [c[0]], c
-        while len(pts) > 1:
-            pts = (1 - t) * pts[:-1] + t * pts[1:]
-            out.append(pts[0])
-        return np.array(out)
-
-    def right(c, t):
-        return left(c[::-1], 1 - t)[::-1]
-
-    if t1 < 1:
-        c = left(ctrl, t1)
-        t0 = t0 / t1 if t1 > 0 else 0.0
-    else:
-        c = ctrl
-    return right(c, t0) if t0 > 0 else c
-
-
-def dash_subpaths(subpaths: List[Subpath], pattern: List[float], offset: float,
-                  keep_zero: bool, max_dashes: int) -> List[Subpath]:
-    """Split subpaths into open dash subpaths. ``pattern``: even-length, non-negative,
-    positive sum. The pattern restarts at each subpath. Zero-length dashes are kept (as a
-    zero-length line) only when ``keep_zero`` (round / square caps draw them)."""
-    total = float(sum(pattern))
-    out: List[Subpath] = []
-    for sp in subpaths:
-        # segments with their control points and arc-length tables
-        p0, segs = sp.start, []
-        for seg in sp.segments:
-            ctrl = np.concatenate([p0[None], seg])
-            table = _length_table(ctrl)
-            segs.append((ctrl, table))
-            p0 = seg[-1]
-        starts = np.concatenate([[0.0], np.cumsum([t[-1] for _, t in segs])])
-        length = starts[-1]
-        # dash intervals [a, b] along this subpath
-        phase = offset % total
-        s = -phase
-        i = 0
-        intervals = []
-        while s < length:
-            seg_len = pattern[i % len(pattern)]
-            if i % 2 == 0:
-                a, b = max(s, 0.0), min(s + seg_len, length)
-                if b > a + 1e-7 * max(1.0, length) or (keep_zero and seg_len == 0 and 0 <= s <= length):
-                    intervals.append((a, b))
-            s += seg_len
-            i += 1
-            if len(intervals) + len(out) > max_dashes:
-                raise ValueError(f"stroke-dasharray produces more than {max_dashes} dashes")
-        for a, b in intervals:
-            out.append(_extract(segs, starts, a, b))
-    return out
-
-
-def _extract(segs, starts, a, b) -> Subpath:
-    n = len(segs)
-    ia = min(int(np.searchsorted(starts, a, side="right") - 1), n - 1)
-    ib = min(int(np.searchsorted(starts, b, side="left") - 1), n - 1)
-    ia, ib = max(ia, 0), max(ib, ia)
-    pieces = []
-    eps = 1e-9 * max(1.0, abs(b))
-    for i in range(ia, ib + 1):
-        ctrl, table = segs[i]
-        if ia < ib and min(b, starts[i + 1]) - max(a, starts[i]) <= eps:
-            continue  # touches this segment only at a float-rounding sliver
-        t0 = _t_at(ctrl, table, a - starts[i]) if i == ia else 0.0
-        t1 = _t_at(ctrl, table, b - starts[i]) if i == ib else 1.0
-        if t1 < t0:
-            t1 = t0
-        pieces.append(_split(ctrl, t0, t1) if (t0 > 0 or t1 < 1) else ctrl)
-    start = pieces[0][0].copy()
-    return Subpath(start, [p[1:].copy() for p in pieces], False)

@@ -13,6 +13,8 @@ from typing import Tuple
 
 from PIL import ImageColor
 
+from .units import fmt32
+
 RGBA = Tuple[float, float, float, float]
 
 # PIL carries the CSS colour keyword table (CSS Color 3 + rebeccapurple); reuse the data.
@@ -95,6 +97,15 @@ def parse_color(text: str) -> RGBA:
     return (r, g, b, a)
 
 
+def _percentages(rgb) -> str:
+    return ", ".join(f"{float(c) * 100.0!r}%" for c in rgb[:3])
+
+
 def format_color(rgb) -> str:
-    """rgb(r%, g%, b%) text that parses back to the same float32 channels."""
-    return "rgb(" + ", ".join(f"{float(c) * 100.0!r}%" for c in rgb[:3]) + ")"
+    """rgb(r%, g%, b%) text that parses back to the same float32 channels (float32 rgb)."""
+    return "rgb(" + _percentages(rgb) + ")"
+
+
+def format_rgba(rgba) -> str:
+    """rgba(r%, g%, b%, a) text that parses back to the same float32 (4,) ``rgba``."""
+    return "rgba(" + _percentages(rgba) + f", {fmt32(rgba[3])})"

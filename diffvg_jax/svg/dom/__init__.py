@@ -1,0 +1,1 @@
+"""The document: safe XML into a small element tree (``xmlsafe``) and CSS style sheets (``css``)."""

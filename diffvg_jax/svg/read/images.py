@@ -1,0 +1,227 @@
+"""<image> elements for load_svg (functions taking the Loader first); save_svg's side is
+``write.image_element``.
+
+An ``<image x y width height preserveAspectRatio transform opacity href>`` with raster data
+becomes a :class:`diffvg_jax.Rect` filled with a :class:`diffvg_jax.ImagePaint`:
+
+  * href (SVG 2, preferred) or xlink:href: a ``data:image/png`` or ``data:image/jpeg`` URI
+    (base64 or percent-encoded), or a relative file path resolved against the folder of
+    the SVG file when load_svg was given a path (paths leaving that folder, absolute paths
+    and URLs with a scheme are not read: http(s) is never fetched). PNG and JPEG only,
+    decoded by Pillow into straight RGBA float32 in [0, 1]; at most MAX_IMAGE_SIDE pixels
+    per side. SVG images (``image/svg+xml``, ``.svg`` files) are not supported;
+  * width / height missing or ``auto``: the image's intrinsic size (one given: the other
+    follows the aspect ratio);
+  * ImagePaint.transform = viewbox_transform((0, 0, w_px, h_px), viewport,
+    preserveAspectRatio): image pixels -> user space; the Rect is the viewport intersected
+    with the placed image (``meet``: the image, ``slice``: the viewport, which clips it);
+  * transform -> Rect.transform, opacity -> Rect.opacity; image-rendering is ignored;
+  * anything wrong (broken data URI, undecodable or too large image, missing file, ...) warns
+    naming the element, and nothing is drawn.
+
+save_svg writes such a Rect (no stroke, square corners) back as an <image> with x, y,
+width, height = the Rect, preserveAspectRatio="none" and a PNG data URI (8 bits: what other
+viewers see), plus, in our namespace, the exact float32 arrays that load_svg prefers:
+``dv:pixels="h w BASE64"`` (raw little-endian float32 RGBA, row-major),
+``dv:image-transform`` (the ImagePaint.transform) and ``dv:fill-opacity`` when not 1. So
+``load_svg(save_svg(scene))`` is bit-identical. Other viewers draw the PNG stretched over the
+Rect, which is the same picture when the Rect is the placed image (``meet`` / ``none``).
+"""
+from __future__ import annotations
+
+import base64
+import binascii
+import io
+import os
+import re
+import urllib.parse
+
+import numpy as np
+from PIL import Image, UnidentifiedImageError
+
+from ... import scene as S
+from ..errors import describe
+from ..values.transforms import parse_transform, viewbox_transform
+from ..values.units import parse_opacity
+from .coords import length
+from .styles import layer_opacity
+
+MAX_IMAGE_SIDE = 4096                  # decoded pixels per side
+MAX_IMAGE_BYTES = 64 * 1024 * 1024     # an image file read from disk
+_MIMES = {"image/png": "PNG", "image/jpeg": "JPEG", "image/jpg": "JPEG"}
+_SCHEME = re.compile(r"^([a-zA-Z][a-zA-Z0-9+.-]*):")
+
+
+def source_dir(source):
+    """The folder of the SVG file when ``source`` is a path (as read_source reads it), else None."""
+    if isinstance(source, os.PathLike) or (isinstance(source, str) and "<" not in source):
+        return os.path.dirname(os.path.abspath(os.fspath(source)))
+    return None
+
+
+def decode_image(data: bytes) -> np.ndarray:
+    """Straight RGBA float32 (h, w, 4) in [0, 1] of PNG / JPEG bytes; ValueError saying why not."""
+    if data.lstrip()[:1] == b"<":
+        raise ValueError("SVG images are not supported")
+    try:
+        im = Image.open(io.BytesIO(data))
+    except (UnidentifiedImageError, OSError, ValueError):
+        raise ValueError("not a decodable PNG or JPEG image") from None
+    if im.format not in ("PNG", "JPEG"):
+        raise ValueError(f"{im.format} images are not supported (PNG, JPEG)")
+    w, h = im.size
+    if not (1 <= w <= MAX_IMAGE_SIDE and 1 <= h <= MAX_IMAGE_SIDE):
+        raise ValueError(f"image size {w} x {h} is outside 1 .. {MAX_IMAGE_SIDE} pixels per side")
+    try:
+        rgba = im.convert("RGBA")
+    except (OSError, ValueError, Image.DecompressionBombError) as e:
+        raise ValueError(f"the image data is broken ({e})") from None
+    return np.asarray(rgba, dtype=np.float32) / np.float32(255.0)
+
+
+def image(loader, node, style, viewport, transform) -> list:
+    """[Rect filled with an ImagePaint] for an <image>, or [] (with a warning when broken)."""
+    if style["visibility"] != "visible":
+        return []
+    exact = _exact_pixels(loader, node)
+    pixels = exact if exact is not None else _href_pixels(loader, node)
+    if pixels is None:
+        return []
+    ih, iw = pixels.shape[:2]
+    L = lambda attr, axis: (None if (node.attrs.get(attr) or "auto").strip() == "auto"
+                            else length(loader, node, attr, viewport, axis, None, style))
+    x, y = L("x", 0) or 0.0, L("y", 1) or 0.0
+    w, h = L("width", 0), L("height", 1)
+    if w is None and h is None:
+        w, h = float(iw), float(ih)
+    elif w is None:
+        w = h * iw / ih
+    elif h is None:
+        h = w * ih / iw
+    if w <= 0 or h <= 0:
+        if w < 0 or h < 0:
+            loader.warn(f"{describe(node)}: negative width or height (not rendered)")
+        return []
+    image_t = _exact_transform(loader, node) if exact is not None else None
+    if image_t is not None:
+        lo, hi = [x, y], [x + w, y + h]   # float64 sums, as for <rect>: exact round trip
+    else:
+        image_t = viewbox_transform((0.0, 0.0, float(iw), float(ih)), (x, y, w, h),
+                                    node.attrs.get("preserveAspectRatio", ""))
+        ext = (image_t[0, 2], image_t[1, 2], image_t[0, 2] + image_t[0, 0] * iw,
+               image_t[1, 2] + image_t[1, 1] * ih)
+        lo = [max(x, ext[0]), max(y, ext[1])]
+        hi = [min(x + w, ext[2]), min(y + h, ext[3])]
+        if not (hi[0] > lo[0] and hi[1] > lo[1]):
+            return []
+    fill_opacity = 1.0
+    if "dv:fill-opacity" in node.attrs:
+        got = parse_opacity(node.attrs["dv:fill-opacity"])
+        fill_opacity = 1.0 if got is None else got
+    opacity = layer_opacity(loader, node, style)
+    loader.count_shape(node)
+    paint = S.ImagePaint(pixels=pixels, transform=image_t)
+    return [S.Rect(p_min=lo, p_max=hi, corner_radius=[0.0, 0.0], fill=paint, stroke=None,
+                   fill_opacity=fill_opacity, opacity=opacity, transform=transform,
+                   id=node.attrs.get("id"))]
+
+
+# ------------------------------------------------------------------ exact (dv:) form
+
+
+def _exact_pixels(loader, node):
+    text = node.attrs.get("dv:pixels")
+    if text is None:
+        return None
+    try:
+        h_txt, w_txt, data = text.split(None, 2)
+        h, w = int(h_txt), int(w_txt)
+        if not (1 <= h <= MAX_IMAGE_SIDE and 1 <= w <= MAX_IMAGE_SIDE):
+            raise ValueError
+        raw = base64.b64decode("".join(data.split()), validate=True)
+        if len(raw) != h * w * 16:
+            raise ValueError
+        arr = np.frombuffer(raw, dtype="<f4").reshape(h, w, 4).astype(np.float32)
+        if not np.all(np.isfinite(arr)):
+            raise ValueError
+        return arr
+    except (ValueError, binascii.Error):
+        loader.warn(f"{describe(node)}: bad dv:pixels (using href)")
+        return None
+
+
+def _exact_transform(loader, node):
+    text = node.attrs.get("dv:image-transform")
+    if text is None:
+        return None
+    try:
+        return parse_transform(text)
+    except ValueError:
+        loader.warn(f"{describe(node)}: bad dv:image-transform (using preserveAspectRatio)")
+        return None
+
+
+# ------------------------------------------------------------------ href
+
+
+def _href_pixels(loader, node):
+    href = node.href()
+    where = describe(node)
+    if not href:
+        loader.warn(f"{where}: no href (not rendered)")
+        return None
+    scheme = _SCHEME.match(href)
+    try:
+        if scheme and scheme.group(1).lower() == "data":
+            data = _data_uri(href)
+        elif scheme and len(scheme.group(1)) > 1:   # (one letter: a Windows drive, a path)
+            loader.warn(f"{where}: href {href[:80]!r} is not loaded ({scheme.group(1)} URLs are never fetched)")
+            return None
+        else:
+            data = _read_file(loader, href)
+        return decode_image(data)
+    except ValueError as e:
+        loader.warn(f"{where}: {e} (not rendered)")
+        return None
+
+
+def _data_uri(href: str) -> bytes:
+    """The bytes of a PNG / JPEG data: URI; ValueError saying why not."""
+    header, comma, payload = href[5:].partition(",")
+    if not comma:
+        raise ValueError("broken data URI (no comma)")
+    parts = [p.strip().lower() for p in header.split(";")]
+    mime = parts[0] or "text/plain"
+    if mime == "image/svg+xml":
+        raise ValueError("SVG images (data:image/svg+xml) are not supported")
+    if mime not in _MIMES:
+        raise ValueError(f"data URI of type {mime!r} is not supported (image/png, image/jpeg)")
+    if "base64" in parts[1:]:
+        try:
+            return base64.b64decode("".join(payload.split()), validate=True)
+        except (binascii.Error, ValueError):
+            raise ValueError("broken base64 in the data URI") from None
+    return urllib.parse.unquote_to_bytes(payload)
+
+
+def _read_file(loader, href):
+    base = loader.base_dir
+    path = urllib.parse.unquote(href.split("#", 1)[0].split("?", 1)[0])
+    if base is None:
+        raise ValueError(f"file href {href[:80]!r} needs load_svg to be given the SVG's path")
+    if os.path.isabs(path) or re.match(r"^[a-zA-Z]:", path):
+        raise ValueError(f"absolute file href {href[:80]!r} is not loaded (relative paths only)")
+    root = os.path.realpath(base)
+    full = os.path.realpath(os.path.join(root, path))
+    if os.path.commonpath([root, full]) != root:
+        raise ValueError(f"file href {href[:80]!r} leaves the SVG's folder (not loaded)")
+    if path.lower().endswith((".svg", ".svgz")):
+        raise ValueError("SVG images are not supported")
+    try:
+        size = os.path.getsize(full)
+        if size > MAX_IMAGE_BYTES:
+            raise ValueError(f"image file {href[:80]!r} is {size} bytes; the limit is {MAX_IMAGE_BYTES}")
+        with open(full, "rb") as f:
+            return f.read()
+    except OSError as e:
+        raise ValueError(f"cannot read image file {href[:80]!r}: {e.strerror or e}") from None
