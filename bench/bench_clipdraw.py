@@ -52,13 +52,14 @@ def main(argv=None):
     import diffvg_jax as dv
     from diffvg_jax.apps.clipdraw.augment import clipdraw_augment
     from diffvg_jax.apps.clipdraw.clipnet import CLIP, normalize
-    from diffvg_jax.apps.clipdraw.clipdraw import _budget, leaf_roles, make_step, text_features
+    from diffvg_jax.apps.clipdraw.draw import render_budget
+    from diffvg_jax.apps.clipdraw.step import leaf_roles, make_step, text_features
     from diffvg_jax.apps.common.init_paths import random_strokes
 
     clip = CLIP.random(args.clip)
     s = clip.image_size
     scene = random_strokes(0, args.paths, args.size, args.size, radius=0.1).replace(background=jnp.ones(4))
-    cap = _budget(scene, args.size, args.size)
+    cap = render_budget(scene, args.size, args.size)
     pos = text_features(clip, ["a drawing of a cat"])
     neg = text_features(clip, [])
     key = jax.random.key(0)

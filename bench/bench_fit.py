@@ -83,7 +83,7 @@ def main(argv=None):
     import jax
     from diffvg_jax import keep_freed_memory
     from diffvg_jax.apps.common.artifacts import load_image
-    from diffvg_jax.apps.fit.fit import fit
+    from diffvg_jax.apps.fit import fit
 
     keep_freed_memory()  # as diffvg-fit does
 

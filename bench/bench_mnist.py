@@ -26,7 +26,7 @@ import jax.numpy as jnp
 import numpy as np
 import optax
 
-from diffvg_jax.apps.mnist_vae import vae as mv
+from diffvg_jax.apps import mnist_vae as mv
 from diffvg_jax.apps.mnist_vae.data import load_mnist
 
 
@@ -128,7 +128,7 @@ def main(argv=None):
 
     result = {
         "device": f"{jax.devices()[0].platform} ({platform.processor() or platform.machine()})",
-        "config": {"model": mv._config_dict(mcfg), "train": mv._config_dict(tcfg)},
+        "config": {"model": mv.config_dict(mcfg), "train": mv.config_dict(tcfg)},
         "steps": args.steps, "batch_size": args.batch_size,
         "compile_s": round(compile_s, 1), "steps_per_s": round(steps_per_s, 3),
         "curve": curve,

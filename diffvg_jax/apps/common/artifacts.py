@@ -10,9 +10,13 @@ from pathlib import Path
 from typing import Iterable, Optional
 
 import numpy as np
+from PIL import Image, UnidentifiedImageError
+
+from diffvg_jax.raster import render
+from diffvg_jax.svg import save_svg
 
 __all__ = ["save_png", "load_image", "write_animation", "SnapshotWriter", "composite",
-           "to_uint8", "MAX_INPUT_PIXELS"]
+           "to_uint8", "existing_file", "MAX_INPUT_PIXELS"]
 
 # Inputs above this many pixels are refused before decoding (PIL's decompression-bomb
 # guard, made an ordinary error): 16k x 16k is far beyond anything worth fitting.
@@ -49,8 +53,6 @@ def save_png(img, path, *, background=None) -> None:
       background: optional RGB(A) colour in [0, 1]; if given, RGBA input is composited over
         it and an RGB PNG is written; otherwise RGBA input keeps its alpha channel.
     """
-    from PIL import Image
-
     img = np.asarray(img, dtype=np.float32)
     if img.ndim != 3 or img.shape[-1] not in (3, 4):
         raise ValueError(f"save_png: image must have shape (H, W, 3) or (H, W, 4), got {img.shape}")
@@ -63,8 +65,6 @@ def save_png(img, path, *, background=None) -> None:
 
 
 def _resize_longest(im, size: int):
-    from PIL import Image
-
     w, h = im.size
     scale = size / max(w, h)
     new = (max(1, round(w * scale)), max(1, round(h * scale)))
@@ -92,15 +92,9 @@ def load_image(path, *, size: Optional[int] = None, background=(1.0, 1.0, 1.0)) 
       ValueError: the file is missing, is a folder, is not an image Pillow can decode, or
         has more than ``MAX_INPUT_PIXELS`` pixels; or ``size`` is not a positive integer.
     """
-    from PIL import Image, UnidentifiedImageError
-
-    path = Path(path)
     if size is not None and (int(size) != size or size < 1):
         raise ValueError(f"size must be a positive integer, got {size!r}")
-    if not path.exists():
-        raise ValueError(f"{path}: no such file")
-    if path.is_dir():
-        raise ValueError(f"{path}: is a folder, not an image file")
+    path = existing_file(path, "an image file")
     try:
         with warnings.catch_warnings():
             warnings.simplefilter("error", Image.DecompressionBombWarning)
@@ -131,12 +125,22 @@ def load_image(path, *, size: Optional[int] = None, background=(1.0, 1.0, 1.0)) 
     return np.clip(arr, 0.0, 1.0).astype(np.float32)
 
 
+def existing_file(path, kind: str) -> Path:
+    """``path`` as a Path, or ValueError '<path>: no such file' / '<path>: is a folder, not
+    <kind>' (kind e.g. 'an image file')."""
+    path = Path(path)
+    if not path.exists():
+        raise ValueError(f"{path}: no such file")
+    if path.is_dir():
+        raise ValueError(f"{path}: is a folder, not {kind}")
+    return path
+
+
 def _normalise_mode(im):
     """Pillow image -> 'RGB', 'RGBA' or, for high-bit-depth greyscale, 'F' scaled to [0, 1]."""
     if im.mode in ("I;16", "I;16B", "I;16L", "I"):
         arr = np.asarray(im, dtype=np.float32)
         top = 65535.0 if im.mode.startswith("I;16") or arr.max() > 255 else 255.0
-        from PIL import Image
         return Image.fromarray(arr / top, mode="F")
     if im.mode == "F":
         return im
@@ -178,12 +182,11 @@ def write_animation(frames: Iterable, path, *, fps: float = 10, background=(1.0,
     if path.parent and not path.parent.exists():
         path.parent.mkdir(parents=True, exist_ok=True)
     if suffix == ".gif":
-        from PIL import Image
         pil = [Image.fromarray(f, mode="RGB") for f in images]
         pil[0].save(path, format="GIF", save_all=True, append_images=pil[1:],
                     duration=max(1, round(1000 / fps)), loop=0, optimize=False)
         return
-    try:
+    try:  # an optional extra (the 'video' dependencies): imported only when MP4 is asked for
         import imageio_ffmpeg  # noqa: F401  (imageio's MP4 writer needs its bundled ffmpeg)
         import imageio.v2 as imageio
     except ImportError:
@@ -201,7 +204,7 @@ def write_animation(frames: Iterable, path, *, fps: float = 10, background=(1.0,
 class SnapshotWriter:
     """Writes the drawing every ``every`` steps as ``<prefix>_<step>.svg`` and ``.png``.
 
-    Use it as the ``callback`` of :func:`diffvg_jax.fit.fit` (or call it from your own loop)::
+    Use it as the ``callback`` of :func:`diffvg_jax.fit` (or call it from your own loop)::
 
         snaps = SnapshotWriter("runs/a", every=50, background=(1, 1, 1), keep_frames=True)
         for step in range(n):
@@ -257,13 +260,11 @@ class SnapshotWriter:
         Returns: the paths written.
         """
         if image is None and (self.png or self.keep_frames):
-            from diffvg_jax.raster.renderer import render
             image = render(scene, width=self.width or scene.width, height=self.height or scene.height)
         out = []
         if self.folder is not None:
             stem = self.folder / f"{self.prefix}_{step:05d}"
             if self.svg:
-                from diffvg_jax.svg import save_svg
                 save_svg(_with_size(scene, self.width, self.height), stem.with_suffix(".svg"))
                 out.append(stem.with_suffix(".svg"))
             if self.png:

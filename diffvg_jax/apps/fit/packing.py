@@ -20,8 +20,8 @@ class Packing:
     """The static layout of a scene's leaves in per-group vectors.
 
     Built from a labels tree (the scene with every float leaf replaced by its group name,
-    see ``fit.parameter_labels``) and the scene itself (for shapes). Hashable by identity;
-    keep one per scene structure.
+    see ``diffvg_jax.apps.common.labels.parameter_labels``) and the scene itself (for
+    shapes). Hashable by identity; keep one per scene structure.
 
     Attributes:
       groups: tuple of group names, sorted.

@@ -7,6 +7,7 @@ Hugging Face's documentation.
 import numpy as np
 import pytest
 
+import diffvg_jax.apps.clipdraw.clipnet.tokenizer as T
 from diffvg_jax.apps.clipdraw.clipnet import EOT_ID, SOT_ID, default_tokenizer, tokenize
 
 REFERENCE = {
@@ -57,8 +58,7 @@ def test_bad_input_is_named():
 
 
 def test_stdlib_pattern_fallback_gives_the_same_ids(monkeypatch):
-    import diffvg_jax.apps.clipdraw.clipnet.tokenizer as T
-    monkeypatch.setattr(T, "_PATTERN", T._STDLIB_PATTERN)
+    monkeypatch.setattr(T, "PATTERN", T.STDLIB_PATTERN)
     tok = T.Tokenizer()
     for text, want in REFERENCE.items():
         assert tok(text)[0, :len(want)].tolist() == want, text

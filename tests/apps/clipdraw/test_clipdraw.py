@@ -13,8 +13,10 @@ import pytest
 import diffvg_jax as dv
 from diffvg_jax.apps.clipdraw.augment import clipdraw_augment
 from diffvg_jax.apps.clipdraw.clipnet import CLIP, normalize
-from diffvg_jax.apps.clipdraw.clipdraw import clipdraw, points_schedule
+from diffvg_jax.apps.clipdraw import clipdraw
 from diffvg_jax.apps.clipdraw.cli import main
+from diffvg_jax.apps.clipdraw.step import leaf_roles, make_step, points_schedule
+from diffvg_jax.apps.common.init_paths import random_strokes
 
 # Small enough for CI, large enough that strokes cover a visible part of the canvas.
 E2E = dict(num_paths=6, iterations=8, canvas_size=32, num_augs=2, max_segments=1, lr_color=0.1, lr_width=0.5,
@@ -134,8 +136,6 @@ def test_bad_arguments_are_named(tiny_clip):
 
 
 def test_leaf_roles_and_clamp(tiny_clip):
-    from diffvg_jax.apps.clipdraw.clipdraw import leaf_roles, make_step
-    from diffvg_jax.apps.common.init_paths import random_strokes
     scene = random_strokes(0, 3, 32, 32).replace(background=jnp.ones(4))
     roles = leaf_roles(scene)
     assert roles.count("points") == 3 and roles.count("width") == 3 and roles.count("color") == 3

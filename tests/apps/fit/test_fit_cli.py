@@ -15,7 +15,7 @@ import pytest
 from PIL import Image
 
 from diffvg_jax.apps.common.artifacts import SnapshotWriter, load_image
-from diffvg_jax.apps.fit.fit import fit
+from diffvg_jax.apps.fit import fit
 from diffvg_jax.apps.fit.cli import main
 from diffvg_jax.svg import load_svg
 

@@ -6,8 +6,10 @@ import numpy as np
 import pytest
 
 import diffvg_jax as dv
-from diffvg_jax.apps.fit.fit import (_child_mask, clamp_limits, find_collapsed, make_clamp, make_optimizer, parameter_labels,
-                            parse_background, reset_moments, reseed_paths)
+from diffvg_jax.apps.common.labels import clamp_limits, make_clamp, parameter_labels
+from diffvg_jax.apps.fit.densify import find_collapsed, reseed_paths
+from diffvg_jax.apps.fit.params import child_mask, make_optimizer, reset_moments
+from diffvg_jax.apps.fit.target import parse_background
 
 W = H = 32
 
@@ -106,7 +108,7 @@ def test_labels_clamp_and_moment_reset(scene):
     assert float(free.children[3].stroke_width) == 100.0 and float(free.children[0].points[0, 0]) == 100.0
     assert float(free.children[0].fill_opacity) == 1.0
     # resetting the moments of child 1 zeroes exactly its entries
-    mask = _child_mask(scene, [False, True] + [False] * 5)
+    mask = child_mask(scene, [False, True] + [False] * 5)
     reset = reset_moments(state, mask)
     adam = reset.inner_states["points"].inner_state[0]
     before = state.inner_states["points"].inner_state[0]

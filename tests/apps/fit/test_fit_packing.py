@@ -5,8 +5,9 @@ import jax.numpy as jnp
 import numpy as np
 
 import diffvg_jax as dv
-from diffvg_jax.apps.fit.fit import (_child_mask, clamp_limits, make_clamp, make_optimizer, make_packed_clamp,
-                            make_packed_optimizer, parameter_labels, reset_moments, reset_packed_moments)
+from diffvg_jax.apps.common.labels import clamp_limits, make_clamp, parameter_labels
+from diffvg_jax.apps.fit.params import (child_mask, make_optimizer, make_packed_clamp, make_packed_optimizer,
+                                        reset_moments, reset_packed_moments)
 from diffvg_jax.apps.fit.packing import Packing
 
 W = H = 32
@@ -72,7 +73,7 @@ def test_packed_adam_equals_scene_adam_and_reset_hits_the_same_entries():
         for x, y in zip(jax.tree.leaves(packing.unpack(pupd)), jax.tree.leaves(upd)):
             np.testing.assert_allclose(np.asarray(x), np.asarray(y), rtol=1e-6, atol=1e-7)
     # Reset the moments of child 0 in both: the same entries must be zeroed.
-    mask = _child_mask(scene, [True, False, False])
+    mask = child_mask(scene, [True, False, False])
     mu = reset_moments(state, mask).inner_states["points"].inner_state[0].mu          # list over leaves
     pmu = reset_packed_moments(pstate, packing.element_mask(mask)).inner_states["points"].inner_state[0].mu
     want = np.concatenate([np.ravel(m) for m, r in zip(mu, jax.tree.leaves(labels)) if r == "points"])

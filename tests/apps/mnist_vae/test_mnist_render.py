@@ -10,7 +10,7 @@ import jax.numpy as jnp
 import numpy as np
 import pytest
 
-from diffvg_jax.apps.mnist_vae import vae as mv
+from diffvg_jax.apps import mnist_vae as mv
 
 CFG = mv.ModelConfig(latent_dim=4, num_paths=2, num_segments=1, hidden=32, enc_features=(8,),
                      variational=False, max_pieces=1024, curve_pieces=4)

@@ -10,7 +10,7 @@ import jax.numpy as jnp
 import numpy as np
 import pytest
 
-from diffvg_jax.apps.mnist_vae import vae as mv
+from diffvg_jax.apps import mnist_vae as mv
 
 TINY = mv.ModelConfig(latent_dim=4, num_paths=2, num_segments=1, hidden=32, enc_features=(8,))
 TRAIN = mv.TrainConfig(learning_rate=3e-3, batch_size=8, beta=0.1, seed=0)

@@ -28,8 +28,9 @@ from typing import Dict, Optional, Union
 import jax
 import jax.numpy as jnp
 import numpy as np
+from safetensors.numpy import load_file
 
-from .model import CLIPConfig, CLIPModel, TextConfig, VisionConfig, init_params, param_shapes
+from .model import CLIPConfig, CLIPModel, TextConfig, VisionConfig, get_config, init_params, param_shapes
 from .preprocess import preprocess
 from .tokenizer import tokenize
 
@@ -100,7 +101,6 @@ class CLIP:
     def random(cls, config: Union[CLIPConfig, str] = "tiny", seed: int = 0) -> "CLIP":
         """Random weights: for tests, CI notebooks and timing (embeddings mean nothing)."""
         if isinstance(config, str):
-            from .model import get_config
             config = get_config(config)
         return cls(config, init_params(config, seed), source="random")
 
@@ -154,7 +154,6 @@ def _jitted_encoders(config: CLIPConfig):
 
 
 def _read_safetensors(path: str) -> Dict[str, np.ndarray]:
-    from safetensors.numpy import load_file
     try:
         return dict(load_file(path))
     except Exception as exc:  # safetensors' own errors do not name the file
@@ -351,7 +350,7 @@ def params_from_state_dict(sd: Dict[str, np.ndarray], config: Optional[CLIPConfi
 
 def _download(name: str, cache_dir: Optional[str]) -> str:
     repo = HF_REPOS.get(name, name)
-    try:
+    try:  # an optional extra ('clip-download'): imported only when a download is asked for
         from huggingface_hub import snapshot_download
     except ImportError:
         raise CLIPWeightsNotFound(f"download=True needs the huggingface_hub package (pip install huggingface_hub) "

@@ -25,15 +25,15 @@ import numpy as np
 # Without the `regex` package, letters are approximated as [^\W\d_] (word characters that
 # are not digits or underscore); identical on the test captions, which include Greek, CJK
 # and accented Latin.
-_STDLIB_PATTERN = re.compile(
+STDLIB_PATTERN = re.compile(
     r"""<\|startoftext\|>|<\|endoftext\|>|'s|'t|'re|'ve|'m|'ll|'d|[^\W\d_]+|\d|(?:[^\s\w]|_)+""", re.IGNORECASE)
 try:  # `regex` knows Unicode classes (\p{L}, \p{N}) as CLIP's pattern needs
     import regex
-    _PATTERN = regex.compile(
+    PATTERN = regex.compile(
         r"""<\|startoftext\|>|<\|endoftext\|>|'s|'t|'re|'ve|'m|'ll|'d|[\p{L}]+|[\p{N}]|[^\s\p{L}\p{N}]+""",
         regex.IGNORECASE)
 except ImportError:  # pragma: no cover - exercised only without `regex`
-    _PATTERN = _STDLIB_PATTERN
+    PATTERN = STDLIB_PATTERN
 
 VOCAB_FILE = os.path.join(os.path.dirname(__file__), "bpe_simple_vocab_16e6.txt.gz")
 SOT_TOKEN = "<|startoftext|>"
@@ -133,7 +133,7 @@ class Tokenizer:
     def encode(self, text: str) -> List[int]:
         """BPE ids of ``text`` (no start/end tokens)."""
         ids: List[int] = []
-        for piece in _PATTERN.findall(self.normalise(text)):
+        for piece in PATTERN.findall(self.normalise(text)):
             chars = "".join(self.byte_char[b] for b in piece.encode("utf-8"))
             ids.extend(self.encoder[t] for t in self._bpe(chars))
         return ids
