@@ -11,11 +11,13 @@ shape's ``transform`` (and its groups' transforms) are applied; colours are stra
 
 Construction converts Python numbers, lists and NumPy arrays to float32 ``jnp`` arrays and
 checks static options (``line_join``, ``fill_rule``, ...). Array shapes are checked by
-:func:`diffvg_jax.render` (and by :func:`validate`), because the constructors also run under
+:func:`diffvg_jax.render` (and by :func:`diffvg_jax.raster.validate_scene`), because the constructors also run under
 ``jax`` transformations with batched or placeholder leaves.
 """
 from __future__ import annotations
 
+# long-file: the one pytree model: about fifteen small frozen dataclasses whose docstrings
+# document every field (dtype, shape, units); the bottom layer that everything imports.
 import dataclasses
 from dataclasses import dataclass, field
 from typing import Optional, Tuple, Union
@@ -76,6 +78,12 @@ def identity_transform() -> Array:
     return jnp.asarray(IDENTITY)
 
 
+def _default_transform(obj):
+    """A ``transform`` left as None becomes the identity."""
+    if obj.transform is None:
+        object.__setattr__(obj, "transform", identity_transform())
+
+
 # ---------------------------------------------------------------------------------------
 # Paints
 # ---------------------------------------------------------------------------------------
@@ -114,8 +122,7 @@ class LinearGradient:
     spread: str = _static("pad")
 
     def __post_init__(self):
-        if self.transform is None:
-            object.__setattr__(self, "transform", identity_transform())
+        _default_transform(self)
         _convert_fields(self, ["start", "end", "offsets", "colors", "transform"])
         _check_choice(self, "spread", SPREADS)
 
@@ -144,8 +151,7 @@ class RadialGradient:
     spread: str = _static("pad")
 
     def __post_init__(self):
-        if self.transform is None:
-            object.__setattr__(self, "transform", identity_transform())
+        _default_transform(self)
         if self.focal is None:
             object.__setattr__(self, "focal", self.center)
         if self.focal_radius is None:
@@ -160,9 +166,10 @@ class Pattern:
     """A tiled paint (SVG ``<pattern>``): ``children`` drawn in a tile, repeated over the plane.
 
     The tile is the rectangle [0, w] x [0, h] of tile space; content outside it is clipped.
-    The renderer draws the content into a raster of ``resolution`` pixels, premultiplied,
-    and samples it bilinearly with wrap-around (see :mod:`diffvg_jax.pattern`), so
-    gradients flow to the content's parameters and to ``size`` and ``transform``.
+    The renderer draws the content into a raster of ``resolution`` pixels, premultiplied
+    (:mod:`diffvg_jax.raster.patterns`), and samples it bilinearly with wrap-around
+    (:mod:`diffvg_jax.paint.pattern`), so gradients flow to the content's parameters and to
+    ``size`` and ``transform``.
 
     Attributes:
       children: tuple of shapes and Groups, in tile space (user units of the tile).
@@ -172,7 +179,7 @@ class Pattern:
         A singular transform paints nothing.
       resolution: static (width, height) of the tile raster in pixels, or None: chosen by
         ``render`` (two raster pixels per canvas pixel per axis) when the scene is concrete,
-        else ``pattern.DEFAULT_RESOLUTION`` (inside your own jit / grad / vmap: set it).
+        else ``diffvg_jax.raster.patterns.DEFAULT_RESOLUTION`` (inside your own jit / grad / vmap: set it).
     """
 
     children: Tuple = ()
@@ -181,8 +188,7 @@ class Pattern:
     resolution: Optional[Tuple[int, int]] = _static(None)
 
     def __post_init__(self):
-        if self.transform is None:
-            object.__setattr__(self, "transform", identity_transform())
+        _default_transform(self)
         _convert_fields(self, ["size", "transform"])
         _check_children(self, SHAPE_TYPES + (Group,), "a shape or Group")
         res = self.resolution
@@ -196,7 +202,7 @@ class Pattern:
 @_pytree
 @dataclass(frozen=True, kw_only=True)
 class ImagePaint:
-    """A raster image paint (SVG ``<image>``), sampled bilinearly (see :mod:`diffvg_jax.image_paint`).
+    """A raster image paint (SVG ``<image>``), sampled bilinearly (see :mod:`diffvg_jax.paint.image`).
 
     Image-pixel space: pixel (row i, column j) covers [j, j + 1] x [i, i + 1]; the image is
     the rectangle [0, w] x [0, h]. Outside it the paint is transparent; inside, pixel
@@ -212,8 +218,7 @@ class ImagePaint:
     transform: Array = None
 
     def __post_init__(self):
-        if self.transform is None:
-            object.__setattr__(self, "transform", identity_transform())
+        _default_transform(self)
         _convert_fields(self, ["pixels", "transform"])
 
 
@@ -268,8 +273,7 @@ class _Styled:
     _array_fields = ()
 
     def __post_init__(self):
-        if self.transform is None:
-            object.__setattr__(self, "transform", identity_transform())
+        _default_transform(self)
         _convert_fields(self, ["stroke_width", "fill_opacity", "stroke_opacity", "opacity", "transform"]
                         + list(self._array_fields))
         _check_choice(self, "fill_rule", FILL_RULES)
@@ -331,16 +335,23 @@ class Path(_Styled):
             raise ValueError(f"Path.closed has {len(closed)} entries for {len(sizes)} subpaths")
         object.__setattr__(self, "closed", closed)
 
-    def num_points(self) -> int:
-        """The number of points the static structure expects."""
-        n, k = 0, 0
-        for size, c in zip(self.subpath_sizes, self.closed):
+    def subpath_layout(self) -> Tuple[Tuple[int, Tuple[int, ...], bool, int], ...]:
+        """The static structure, per non-empty subpath: (index of its first point in
+        ``points``, its segments' degrees, closed, its number of points)."""
+        out, start, k = [], 0, 0
+        for size, closed in zip(self.subpath_sizes, self.closed):
             degs = self.degrees[k:k + size]
             k += size
             if size == 0:
                 continue
-            n += 1 + sum(degs) - (1 if c else 0)
-        return n
+            n = 1 + sum(degs) - (1 if closed else 0)
+            out.append((start, degs, closed, n))
+            start += n
+        return tuple(out)
+
+    def num_points(self) -> int:
+        """The number of points the static structure expects."""
+        return sum(n for _, _, _, n in self.subpath_layout())
 
 
 def _static_len(x, name):
@@ -422,6 +433,16 @@ def _check_optional(obj, name, cls):
         raise ValueError(f"{type(obj).__name__}.{name} is a {type(value).__name__}, not a {cls.__name__} or None")
 
 
+def _init_container(obj, float_fields, **optional):
+    """The checks of a ClipPath, Mask or Group: identity transform by default, float fields
+    converted, children of the allowed kinds, and each optional field (name=class) typed."""
+    _default_transform(obj)
+    _convert_fields(obj, float_fields)
+    _check_children(obj, SHAPE_TYPES + (Group,), "a shape or Group")
+    for name, cls in optional.items():
+        _check_optional(obj, name, cls)
+
+
 @_pytree
 @dataclass(frozen=True, kw_only=True)
 class ClipPath:
@@ -446,11 +467,7 @@ class ClipPath:
     clip: Optional["ClipPath"] = None
 
     def __post_init__(self):
-        if self.transform is None:
-            object.__setattr__(self, "transform", identity_transform())
-        _convert_fields(self, ["transform"])
-        _check_children(self, SHAPE_TYPES + (Group,), "a shape or Group")
-        _check_optional(self, "clip", ClipPath)
+        _init_container(self, ["transform"], clip=ClipPath)
 
 
 @_pytree
@@ -478,11 +495,7 @@ class Mask:
     mask_type: str = _static("luminance")
 
     def __post_init__(self):
-        if self.transform is None:
-            object.__setattr__(self, "transform", identity_transform())
-        _convert_fields(self, ["transform", "region"])
-        _check_children(self, SHAPE_TYPES + (Group,), "a shape or Group")
-        _check_optional(self, "mask", Mask)
+        _init_container(self, ["transform", "region"], mask=Mask)
         _check_choice(self, "mask_type", MASK_TYPES)
 
 
@@ -515,12 +528,7 @@ class Group:
     id: Optional[str] = _static(None)
 
     def __post_init__(self):
-        if self.transform is None:
-            object.__setattr__(self, "transform", identity_transform())
-        _convert_fields(self, ["transform", "opacity"])
-        _check_children(self, SHAPE_TYPES + (Group,), "a shape or Group")
-        _check_optional(self, "clip", ClipPath)
-        _check_optional(self, "mask", Mask)
+        _init_container(self, ["transform", "opacity"], clip=ClipPath, mask=Mask)
 
 
 @_pytree

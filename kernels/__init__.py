@@ -1,12 +1,15 @@
-"""Coverage kernels, installed as ``diffvg_jax.kernels``.
+"""Coverage kernels, installed as ``diffvg_jax.kernels``. They import nothing of the package.
 
 ``coverage`` holds the pure-XLA winding integral as a dense (layers, H, W) array: it is the
-reference every other implementation is tested against, and the path for scenes with group
-opacity. ``tiles`` computes the same integrals only for the (layer, 16 x 16 tile) pairs
-where a layer has coverage; ``render`` uses it for flat scenes, where compositing then
-costs depth x pixels instead of layers x pixels.
+reference every other implementation is tested against (tests/kernels/test_kernel_suite.py
+runs one suite against each), and the path for scenes with group opacity. ``tiles``
+computes the same integrals only for the (layer, 16 x 16 tile) pairs where a layer has
+coverage; ``render`` uses it for flat scenes, where compositing then costs depth x pixels
+instead of layers x pixels. Both cut edges into the unit pieces of ``pieces``; ``numerics``
+holds the guarded division the whole engine shares.
 """
 from .coverage import winding_integral, pieces_needed, fill_rule_coverage
+from .numerics import safe_div
 from .tiles import tiled_winding, depth_needed
 
-__all__ = ["winding_integral", "pieces_needed", "fill_rule_coverage", "tiled_winding", "depth_needed"]
+__all__ = ["winding_integral", "pieces_needed", "fill_rule_coverage", "tiled_winding", "depth_needed", "safe_div"]

@@ -2,7 +2,7 @@
 
 ``coverage.winding_integral`` returns a dense (layers, H, W) array, and everything after it
 (fill rule, compositing) then costs layers x pixels even when each layer touches a few
-tiles. Here the canvas is cut into T x T tiles (Vello, Pathfinder; DESIGN.md section 5) and
+tiles. Here the canvas is cut into T x T tiles (Vello, Pathfinder; shared/DESIGN.md section 5) and
 each tile keeps a short list of *slots*: the layers whose coverage is not zero there, in
 layer order, at most ``max_depth`` of them. A layer is in a tile's list when
 
@@ -32,7 +32,7 @@ import jax
 import jax.numpy as jnp
 import numpy as np
 
-from .coverage import _make_pieces, _piece_deltas, _piece_footprint
+from .pieces import make_pieces, piece_deltas, piece_footprint
 
 TILE = 16
 
@@ -134,9 +134,9 @@ def _materialise(xs, always_true):
 
 
 def _tile_forward(edges, layer_ids, evenodd, num_layers, height, width, max_pieces, max_depth, tile):
-    pieces, layer, pieces_need = _make_pieces(edges, layer_ids, height, width, max_pieces)
-    r0, c0 = _piece_footprint(pieces)
-    deltas = _piece_deltas(pieces, r0, c0)
+    pieces, layer, pieces_need = make_pieces(edges, layer_ids, height, width, max_pieces)
+    r0, c0 = piece_footprint(pieces)
+    deltas = piece_deltas(pieces, r0, c0)
     layer, r0, c0 = _materialise((layer, r0, c0), pieces_need >= 0)
     lay, row, col = _delta_positions(layer, r0, c0)
     book, depth_need = _bookkeeping(lay, row, col, evenodd, jax.lax.stop_gradient(deltas), num_layers, height,
@@ -169,8 +169,8 @@ def _tiled_bwd(num_layers, height, width, max_pieces, max_depth, tile, res, g):
     (g_deltas,) = jax.linear_transpose(accumulate, jax.ShapeDtypeStruct((p, 2, 3), edges.dtype))(g_out)
 
     def deltas_of_edges(e):
-        pieces, _, _ = _make_pieces(e, layer_ids, height, width, max_pieces)
-        return _piece_deltas(pieces, r0, c0)
+        pieces, _, _ = make_pieces(e, layer_ids, height, width, max_pieces)
+        return piece_deltas(pieces, r0, c0)
 
     _, vjp = jax.vjp(deltas_of_edges, edges)
     (g_edges,) = vjp(g_deltas)
@@ -235,7 +235,8 @@ def tiled_winding(edges, layer_ids, evenodd, *, num_layers: int, height: int, wi
 
 
 def untile(x, height: int, width: int):
-    """(NT, T, T, ...) tiles of a ``tile_grid`` grid -> (height, width, ...) image."""
+    """Tiles float (NT, T, T, ...) of a ``tile_grid`` grid, row-major -> the float
+    (height, width, ...) canvas image (pixels past the canvas are cut off)."""
     tile = x.shape[1]
     nty, ntx = tile_grid(height, width, tile)
     rest = x.shape[3:]
@@ -245,7 +246,8 @@ def untile(x, height: int, width: int):
 
 
 def tile_image(img, tile: int = TILE):
-    """(H, W, ...) image -> (NT, T, T, ...) tiles, zero-padded to whole tiles."""
+    """Image float (H, W, ...) -> float (NT, T, T, ...) tiles of a ``tile_grid`` grid,
+    row-major, zero-padded to whole tiles."""
     height, width = img.shape[:2]
     nty, ntx = tile_grid(height, width, tile)
     pad = [(0, nty * tile - height), (0, ntx * tile - width)] + [(0, 0)] * (img.ndim - 2)
@@ -259,9 +261,9 @@ def depth_needed(edges, layer_ids, evenodd, *, num_layers: int, height: int, wid
     edges = jnp.asarray(edges)
     if edges.shape[0] == 0:
         return jnp.zeros((), jnp.int32)
-    pieces, layer, _ = _make_pieces(edges, jnp.asarray(layer_ids, jnp.int32), height, width, max_pieces)
-    r0, c0 = _piece_footprint(pieces)
-    deltas = _piece_deltas(pieces, r0, c0)
+    pieces, layer, _ = make_pieces(edges, jnp.asarray(layer_ids, jnp.int32), height, width, max_pieces)
+    r0, c0 = piece_footprint(pieces)
+    deltas = piece_deltas(pieces, r0, c0)
     lay, row, col = _delta_positions(layer, r0, c0)
     _, need = _bookkeeping(lay, row, col, jnp.asarray(evenodd, bool), deltas, num_layers, height, width, tile, 1)
     return jnp.max(need)

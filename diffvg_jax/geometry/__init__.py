@@ -1,8 +1,15 @@
 """Geometry: affine transforms, shapes as cubic Bezier subpaths, flattening, stroke outlines.
 
-Imports only :mod:`diffvg_jax.scene`. Everything here is traceable JAX on float32 (float64
-under ``jax.enable_x64``) arrays in canvas or user units.
+Imports only :mod:`diffvg_jax.scene` (and the dependency-free numerics of the kernels).
+Everything here is traceable JAX on float32 (float64 under ``jax.enable_x64``) arrays in
+canvas or user units.
+
+  affine    float_dtype, apply_transform, safe_inverse, inverse_apply, invertible
+  shapes    Subpath, shape_subpaths (shape -> cubic subpaths in user space)
+  flatten   flatten_subpath, polyline_edges (cubics -> polylines -> edges in pixels)
+  stroke    stroke_outline (a centre line -> closed outline contours)
 """
-from .curves import (apply_transform, flatten_subpath, float_dtype, polyline_edges, safe_inverse,
-                     shape_subpaths)
+from .affine import DET_EPS, apply_transform, float_dtype, inverse_apply, invertible, safe_inverse
+from .flatten import FLATTEN_TOLERANCE, flatten_subpath, polyline_edges
+from .shapes import Subpath, shape_subpaths
 from .stroke import stroke_outline

@@ -47,9 +47,13 @@ closed: vertices 0..V-2, vertex 0 always a segment join):
 """
 from __future__ import annotations
 
-import numpy as np
+import functools
+
 import jax
 import jax.numpy as jnp
+import numpy as np
+
+from .affine import float_dtype
 
 JOINS = ("miter", "round", "bevel")
 CAPS = ("butt", "round", "square")
@@ -149,8 +153,26 @@ def _join_slots(v, w, t, length, valid, src, jv, is_joint, *, closed, join, mite
     s_in = jnp.where(phi > 0, -1.0, 1.0)[:, None]
     s_out = -s_in
     slots = 3 if join != "round" else 2 + round_points
+    inner = _inner_side(v, w, t, length, valid, src, pin, pout, s_in, slots)
+    outer = _outer_side(vj, wj, ni, no, s_out, phi, c, is_joint, join=join, miter_limit=miter_limit,
+                        round_points=round_points)
+    plus_inner = (s_in > 0)[:, :, None]
+    plus = jnp.where(plus_inner, inner, outer)
+    minus = jnp.where(plus_inner, outer, inner)
+    keep = np.ones((len(jv), slots), bool)
+    keep[~np.asarray(is_joint), 2:slots - 1] = False
+    return plus, minus, keep
 
-    # ---- inner side ---------------------------------------------------------------
+
+def _inner_side(v, w, t, length, valid, src, pin, pout, s_in, slots):
+    """float (N, S, 2) slot points of the inner side of the joins between pieces pin and
+    pout (static int (N,)), s_in float (N, 1) the inner side's sign: the centre route
+    p_in -> v -> p_out, or an exact route that removes the loop it would make."""
+    num = t.shape[0]
+    n = _normal(t)
+    vj = v[pout]
+    wj = w[pout][:, None]
+    ti, to, ni, no = t[pin], t[pout], n[pin], n[pout]
     # The nearest real pieces A (before v) and B (after v); zero-length pieces between them
     # and v have trapezoids without area.
     p_in = vj + s_in * wj * ni
@@ -215,14 +237,19 @@ def _join_slots(v, w, t, length, valid, src, jv, is_joint, *, closed, join, mite
                       jnp.where((use & ok_x)[:, None, None], route_x,
                                 jnp.where((use & ok_y)[:, None, None], route_y,
                                           jnp.where(use[:, None, None], route_z, centre))))
+    return inner
 
-    # ---- outer side ---------------------------------------------------------------
+
+def _outer_side(vj, wj, ni, no, s_out, phi, c, is_joint, *, join, miter_limit, round_points):
+    """float (N, S, 2) slot points of the outer side of the joins at vertices vj float (N, 2)
+    (half widths wj (N, 1), incoming / outgoing normals ni, no (N, 2), turn angle phi and
+    its cosine c (N,)): the join shape where ``is_joint``, one mid point elsewhere."""
     p_in_o = vj + s_out * wj * ni
     p_out_o = vj + s_out * wj * no
     u = s_out * ni                      # unit start direction of the outer arc
     flat_extra = vj + wj * _rotate(u, 0.5 * phi)
     if join == "round":
-        frac = jnp.arange(1, round_points + 1, dtype=v.dtype) / (round_points + 1)
+        frac = jnp.arange(1, round_points + 1, dtype=vj.dtype) / (round_points + 1)
         joint_extra = vj[:, None] + wj[:, None] * _rotate(u[:, None], phi[:, None] * frac)
     elif join == "miter":
         # SVG: miter length / width = 1 / sin(theta / 2) = 1 / cos(phi / 2) <= limit.
@@ -234,14 +261,7 @@ def _join_slots(v, w, t, length, valid, src, jv, is_joint, *, closed, join, mite
         joint_extra = p_in_o[:, None]
     flat_b = jnp.broadcast_to(flat_extra[:, None], joint_extra.shape)
     extra = jnp.where(np.asarray(is_joint)[:, None, None], joint_extra, flat_b)
-    outer = jnp.concatenate([p_in_o[:, None], extra, p_out_o[:, None]], axis=1)
-
-    plus_inner = (s_in > 0)[:, :, None]
-    plus = jnp.where(plus_inner, inner, outer)
-    minus = jnp.where(plus_inner, outer, inner)
-    keep = np.ones((len(jv), slots), bool)
-    keep[~np.asarray(is_joint), 2:slots - 1] = False
-    return plus, minus, keep
+    return jnp.concatenate([p_in_o[:, None], extra, p_out_o[:, None]], axis=1)
 
 
 def _loop_edges(points):
@@ -262,6 +282,31 @@ def num_edges(num_vertices: int, *, closed: bool, joint_mask, join: str, cap: st
         return 2 * (3 * int((~joint).sum()) + S * int(joint.sum()))
     joint = mask[1:V - 1]
     return 2 * (2 + 3 * int((~joint).sum()) + S * int(joint.sum())) + 2 * C
+
+
+def _check_style(join, cap, miter_limit, round_points):
+    if join not in JOINS:
+        raise ValueError(f"stroke_outline: join must be one of {JOINS}, got {join!r}")
+    if cap not in CAPS:
+        raise ValueError(f"stroke_outline: cap must be one of {CAPS}, got {cap!r}")
+    if isinstance(round_points, bool) or not isinstance(round_points, (int, np.integer)) or round_points < 1:
+        raise ValueError(f"stroke_outline: round_points must be an int >= 1, got {round_points!r}")
+    if not np.isfinite(miter_limit) or miter_limit < 1:
+        raise ValueError(f"stroke_outline: miter_limit must be a finite number >= 1, got {miter_limit!r}")
+
+
+def _cap_points(cap, round_points, centre, half, tangent, normal, start):
+    """float (C, 2) cap points at an end ``centre`` float (2,) of half width ``half``: from
+    the '+' side to the '-' side at the end, from '-' to '+' at the start."""
+    if cap == "butt":
+        return jnp.zeros((0, 2), centre.dtype)
+    if cap == "square":
+        if start:
+            return jnp.stack([centre - half * normal - half * tangent, centre + half * normal - half * tangent])
+        return jnp.stack([centre + half * normal + half * tangent, centre - half * normal + half * tangent])
+    frac = jnp.arange(1, round_points + 1, dtype=centre.dtype) / (round_points + 1)
+    first = -normal if start else normal
+    return centre + half * _rotate(jnp.broadcast_to(first, (round_points, 2)), np.pi * frac)
 
 
 def stroke_outline(vertices, half_widths, *, closed: bool, joint_mask, join: str, cap: str,
@@ -289,18 +334,10 @@ def stroke_outline(vertices, half_widths, *, closed: bool, joint_mask, join: str
       cap, round_points). jit / vmap / grad compatible; finite values and gradients for
       repeated vertices, zero widths, reversals.
     """
-    if join not in JOINS:
-        raise ValueError(f"stroke_outline: join must be one of {JOINS}, got {join!r}")
-    if cap not in CAPS:
-        raise ValueError(f"stroke_outline: cap must be one of {CAPS}, got {cap!r}")
-    if isinstance(round_points, bool) or not isinstance(round_points, (int, np.integer)) or round_points < 1:
-        raise ValueError(f"stroke_outline: round_points must be an int >= 1, got {round_points!r}")
-    if not np.isfinite(miter_limit) or miter_limit < 1:
-        raise ValueError(f"stroke_outline: miter_limit must be a finite number >= 1, got {miter_limit!r}")
+    _check_style(join, cap, miter_limit, round_points)
     # float32, or float64 under jax_enable_x64 (finite-difference tests need the precision)
-    dtype = jax.dtypes.canonicalize_dtype(np.float64)
-    v = jnp.asarray(vertices, dtype)
-    w = jnp.asarray(half_widths, dtype)
+    v = jnp.asarray(vertices, float_dtype())
+    w = jnp.asarray(half_widths, float_dtype())
     if v.ndim != 2 or v.shape[1] != 2 or v.shape[0] < 1:
         raise ValueError(f"stroke_outline: vertices must have shape (V, 2) with V >= 1, got {v.shape}")
     V = v.shape[0]
@@ -337,18 +374,7 @@ def stroke_outline(vertices, half_widths, *, closed: bool, joint_mask, join: str
     if closed:
         return jnp.concatenate([_loop_edges(plus), _loop_edges(minus[::-1])], axis=0)
 
-    def cap_points(centre, half, tangent, normal, start):
-        # From the '+' side to the '-' side at the end, from '-' to '+' at the start.
-        if cap == "butt":
-            return jnp.zeros((0, 2), v.dtype)
-        if cap == "square":
-            if start:
-                return jnp.stack([centre - half * normal - half * tangent, centre + half * normal - half * tangent])
-            return jnp.stack([centre + half * normal + half * tangent, centre - half * normal + half * tangent])
-        frac = jnp.arange(1, round_points + 1, dtype=v.dtype) / (round_points + 1)
-        first = -normal if start else normal
-        return centre + half * _rotate(jnp.broadcast_to(first, (round_points, 2)), np.pi * frac)
-
+    cap_points = functools.partial(_cap_points, cap, round_points)
     v0, w0, t0, n0 = v[0], w[0], t[0], n[0]
     ve, we, te, ne = v[V - 1], w[V - 1], t[-1], n[-1]
     plus_side = jnp.concatenate([(v0 + w0 * n0)[None], plus, (ve + we * ne)[None]], axis=0)

@@ -1,5 +1,5 @@
-"""Paint evaluation: the straight RGBA colour of a Solid / LinearGradient / RadialGradient at
-sample points in the painted shape's user space.
+"""Gradient paints: the straight RGBA colour of a LinearGradient / RadialGradient at sample
+points in the painted shape's user space (:func:`evaluate_gradient`).
 
 SVG semantics, summarised (SVG 1.1 section 13.2, SVG 2 "Paint Servers", canvas
 ``createRadialGradient``):
@@ -34,7 +34,9 @@ from __future__ import annotations
 import jax
 import jax.numpy as jnp
 
-from diffvg_jax.scene import ImagePaint, LinearGradient, Pattern, RadialGradient, Solid
+from diffvg_jax.geometry import inverse_apply
+from diffvg_jax.kernels.numerics import safe_div
+from diffvg_jax.scene import LinearGradient
 
 Array = jax.Array
 
@@ -43,8 +45,6 @@ Array = jax.Array
 _STEP_EPS = 1e-6
 # Squared length (user units^2) below which a linear gradient's start == end.
 _LEN2_EPS = 1e-12
-# |det| below which a gradient transform is singular.
-_DET_EPS = 1e-12
 # |a| of the radial quadratic, relative to its terms, below which it is treated as linear
 # (focal circle touching the end circle from inside): the large root is then at infinity,
 # and at this size the sign of a is rounding noise anyway.
@@ -53,24 +53,10 @@ _QUAD_REL_EPS = 16.0
 _FOCAL_CLAMP = 1.0 - 1e-4
 
 
-def _safe_div(num, den, ok, fallback=0.0):
-    """num / den where ``ok``, else ``fallback``; the masked branch never sees den == 0."""
-    return jnp.where(ok, num / jnp.where(ok, den, 1.0), fallback)
-
-
 def _to_gradient_space(transform, xy):
-    """Map user-space points float32 (..., 2) through the inverse of the affine ``transform``
-    (3, 3) (gradient -> user). A singular transform is treated as the identity."""
-    m = transform.astype(xy.dtype)
-    a, b, c, d = m[0, 0], m[0, 1], m[1, 0], m[1, 1]
-    det = a * d - b * c
-    ok = jnp.abs(det) > _DET_EPS
-    inv_det = _safe_div(1.0, det, ok, 0.0)
-    px = xy[..., 0] - m[0, 2]
-    py = xy[..., 1] - m[1, 2]
-    gx = (d * px - b * py) * inv_det
-    gy = (-c * px + a * py) * inv_det
-    g = jnp.stack([gx, gy], axis=-1)
+    """Map user-space points float (..., 2) through the inverse of the affine ``transform``
+    float (3, 3) (gradient -> user). A singular transform is treated as the identity."""
+    g, ok = inverse_apply(transform, xy)
     return jnp.where(ok, g, xy)
 
 
@@ -105,7 +91,7 @@ def _stop_colour(offsets, colors, t):
     width = hi - lo
     steep = width > _STEP_EPS
     tt = t[..., None]
-    ramp = jnp.clip(_safe_div(tt - lo, width, steep, 0.0), 0.0, 1.0)
+    ramp = jnp.clip(safe_div(tt - lo, width, steep, 0.0), 0.0, 1.0)
     ramp = jnp.where(steep, ramp, (tt >= lo).astype(t.dtype))  # hard step: later stop wins
     return out + jnp.einsum("...k,kc->...c", ramp, colors[1:] - colors[:-1])
 
@@ -115,7 +101,7 @@ def _linear_t(paint, g):
     d = paint.end.astype(g.dtype) - start
     len2 = jnp.dot(d, d)
     ok = len2 > _LEN2_EPS
-    t = _safe_div(jnp.sum((g - start) * d, axis=-1), len2, ok, 1.0)
+    t = safe_div(jnp.sum((g - start) * d, axis=-1), len2, ok, 1.0)
     return t, ok
 
 
@@ -132,7 +118,7 @@ def _radial_t(paint, g, clamp_focal):
         limit = _FOCAL_CLAMP * jnp.maximum(r1, 0.0)
         outside = dist2 > limit * limit
         dist = jnp.sqrt(jnp.where(outside, dist2, 1.0))
-        scale = _safe_div(limit, dist, outside, 1.0)
+        scale = safe_div(limit, dist, outside, 1.0)
         focal = jnp.where(outside, centre + off * scale, focal)
     cd = centre - focal
     dr = r1 - r0
@@ -149,8 +135,8 @@ def _radial_t(paint, g, clamp_focal):
     q = b + jnp.where(b >= 0.0, s, -s)
     q_ok = jnp.abs(q) > 0.0
     a_ok = jnp.abs(a) > _QUAD_REL_EPS * jnp.finfo(dtype).eps * (jnp.dot(cd, cd) + dr * dr)
-    root1 = _safe_div(q, a, a_ok, 0.0)   # infinite when a == 0: not a root then
-    root2 = _safe_div(c, q, q_ok, 0.0)
+    root1 = safe_div(q, a, a_ok, 0.0)   # infinite when a == 0: not a root then
+    root2 = safe_div(c, q, q_ok, 0.0)
     valid1 = real & a_ok
     valid2 = real & (q_ok | a_ok)        # q == 0 and a != 0: double root t = b / a = 0
     root2 = jnp.where(q_ok, root2, 0.0)
@@ -165,40 +151,20 @@ def _radial_t(paint, g, clamp_focal):
     return t, valid, r1 > 0.0
 
 
-def evaluate_paint(paint, xy, *, clamp_focal: bool = False) -> Array:
-    """Straight RGBA of ``paint`` at sample points.
+def evaluate_gradient(paint, xy, *, clamp_focal: bool = False) -> Array:
+    """Straight RGBA of a LinearGradient or RadialGradient at sample points.
 
     Args:
-      paint: :class:`~diffvg_jax.scene.Solid`, :class:`~diffvg_jax.scene.LinearGradient`,
-        :class:`~diffvg_jax.scene.RadialGradient`, :class:`~diffvg_jax.scene.Pattern`
-        (rendered and resampled: see :mod:`diffvg_jax.pattern`) or
-        :class:`~diffvg_jax.scene.ImagePaint` (see :mod:`diffvg_jax.image_paint`).
-      xy: float (..., 2) sample points in the painted shape's USER space (before the shape's
-        transform), in user units.
+      paint: the gradient; ``offsets`` float (K,), ``colors`` float (K, 4) straight RGBA.
+      xy: float (..., 2) sample points in the painted shape's USER space, in user units.
       clamp_focal: radial gradients only: move a focal point outside the end circle onto it
         (SVG 1.1) instead of drawing a cone (SVG 2, resvg's reference images; default).
 
     Returns:
-      float32 (..., 4) straight (un-premultiplied) RGBA, in xy's floating dtype if it is
-      float64. Points where a radial cone paints nothing are (0, 0, 0, 0).
+      float (..., 4) straight RGBA in xy's dtype. Points where a radial cone paints nothing
+      are (0, 0, 0, 0).
     """
-    xy = jnp.asarray(xy)
-    if not jnp.issubdtype(xy.dtype, jnp.floating):
-        xy = xy.astype(jnp.float32)
-    if xy.ndim < 1 or xy.shape[-1] != 2:
-        raise ValueError(f"evaluate_paint: xy must have shape (..., 2), got {tuple(xy.shape)}")
     batch = xy.shape[:-1]
-    if isinstance(paint, Solid):
-        return jnp.broadcast_to(paint.color.astype(xy.dtype), batch + (4,))
-    if isinstance(paint, Pattern):
-        from .pattern import evaluate_pattern  # late: pattern renders with render.py, which imports us
-        return evaluate_pattern(paint, xy)
-    if isinstance(paint, ImagePaint):
-        from .image import evaluate_image
-        return evaluate_image(paint, xy)
-    if not isinstance(paint, (LinearGradient, RadialGradient)):
-        raise ValueError(f"evaluate_paint: paint must be Solid, LinearGradient, RadialGradient, Pattern or ImagePaint, "
-                         f"got {type(paint).__name__}")
     if paint.offsets.ndim != 1 or paint.offsets.shape[0] < 1:
         raise ValueError(f"{type(paint).__name__}.offsets must have shape (K,) with K >= 1, "
                          f"got {tuple(paint.offsets.shape)}")

@@ -11,34 +11,40 @@ Evaluation of an :class:`~diffvg_jax.scene.ImagePaint` at user-space points xy:
    clamp-to-edge) in premultiplied RGBA, so colours of transparent pixels do not bleed, and
    returned as straight RGBA like the other paints.
 
-The sampler is the pattern's (:mod:`diffvg_jax.pattern`), with clamping instead of
-wrap-around. Gradients flow to ``pixels`` and ``transform``; a singular transform paints
-nothing (with finite gradients).
+The sampler is the pattern's (:mod:`.sampler`), with clamping instead of wrap-around.
+Gradients flow to ``pixels`` and ``transform``; a singular transform paints nothing (with
+finite gradients).
 """
 from __future__ import annotations
 
 import jax
 import jax.numpy as jnp
 
-from .pattern import _MIN_ALPHA, _bilinear_clamp, _to_tile_space
+from diffvg_jax.geometry import inverse_apply
 from diffvg_jax.scene import ImagePaint
+
+from .sampler import premultiply, sample_bilinear, unpremultiply
 
 Array = jax.Array
 
 
 def evaluate_image(paint: ImagePaint, xy) -> Array:
-    """Straight RGBA float (..., 4) of ``paint`` at user-space points xy float (..., 2)."""
+    """Straight RGBA of ``paint`` at user-space points.
+
+    Args:
+      paint: the ImagePaint; ``pixels`` float (h, w, 4) straight RGBA.
+      xy: float (..., 2) points in the painted shape's user space (user units).
+
+    Returns:
+      float (..., 4) straight RGBA in xy's dtype, (0, 0, 0, 0) outside the image.
+    """
     dtype = xy.dtype
     pixels = jnp.asarray(paint.pixels, dtype)
     if pixels.ndim != 3 or pixels.shape[-1] != 4 or min(pixels.shape[:2]) < 1:
         raise ValueError(f"ImagePaint.pixels must have shape (h, w, 4) with h, w >= 1, got {tuple(pixels.shape)}")
     h, w = pixels.shape[:2]
-    p, ok = _to_tile_space(jnp.asarray(paint.transform, dtype), xy)
+    p, ok = inverse_apply(jnp.asarray(paint.transform, dtype), xy)
     x, y = p[..., 0], p[..., 1]
     inside = ok & (x >= 0.0) & (x <= w) & (y >= 0.0) & (y <= h)
-    alpha = pixels[..., 3:4]
-    pre = jnp.concatenate([pixels[..., :3] * alpha, alpha], axis=-1)
-    sample = _bilinear_clamp(pre, x - 0.5, y - 0.5)
-    a = sample[..., 3:4]
-    straight = jnp.concatenate([sample[..., :3] / jnp.maximum(a, _MIN_ALPHA), a], axis=-1)
-    return jnp.where(inside[..., None], straight, 0.0)
+    sample = sample_bilinear(premultiply(pixels), x - 0.5, y - 0.5, "pad")
+    return jnp.where(inside[..., None], unpremultiply(sample), 0.0)

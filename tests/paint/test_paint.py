@@ -9,7 +9,7 @@ import numpy as np
 import pytest
 
 import diffvg_jax as dv
-from diffvg_jax.paint.gradients import evaluate_paint
+from diffvg_jax.paint import evaluate_paint
 
 # One jitted evaluator shared by the tests: eager mode compiles every primitive separately,
 # which costs more than the whole suite's arithmetic.

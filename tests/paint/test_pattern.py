@@ -19,7 +19,7 @@ import numpy as np
 import pytest
 
 import diffvg_jax as dv
-from diffvg_jax.paint.pattern import resolve_resolutions
+from diffvg_jax.raster.patterns import DEFAULT_RESOLUTION, resolve_resolutions
 
 from support import oracle
 from support.fd_report import (finite_difference_report, median_relative_error, parameter_mask, report_in_subprocess,
@@ -169,7 +169,6 @@ def test_degenerate_pattern_paints_nothing_with_finite_gradients(size, transform
 def test_traced_scene_uses_the_default_resolution():
     """Inside the caller's jit a pattern without resolution uses DEFAULT_RESOLUTION: the same
     image as the concrete scene with that resolution set."""
-    from diffvg_jax.paint.pattern import DEFAULT_RESOLUTION
     pat = dv.Pattern(children=ALIGNED_CONTENT, size=[4.0, 4.0], transform=ALIGNED_T)
     scene = dv.Scene(children=(dv.Rect(p_min=[0.0, 0.0], p_max=[W, H], fill=pat),))
     fixed = dv.replace(scene, children=(dv.replace(scene.children[0], fill=dv.replace(
@@ -193,7 +192,7 @@ CHECKED = {  # leaf key path -> what it is
 }
 
 
-def _save_report(path):
+def save_gradient_report(path):
     with jax.enable_x64(True):
         f = lambda v: jnp.asarray(np.asarray(v, np.float64))
         weights = jnp.asarray(np.random.default_rng(3).normal(size=(H, W, 4)))
@@ -204,7 +203,7 @@ def _save_report(path):
 
 @pytest.fixture(scope="module")
 def gradient_report():
-    return report_in_subprocess("test_pattern", "_save_report")
+    return report_in_subprocess("test_pattern", "save_gradient_report")
 
 
 @pytest.mark.parametrize("key", sorted(CHECKED))

@@ -18,7 +18,7 @@ import pytest
 
 import diffvg_jax as dv
 
-from diffvg_jax.raster import renderer as R   # noqa: E402  (the module; dv.render is the function)
+from diffvg_jax.raster.layers import is_flat, walk_root   # noqa: E402
 
 from support import oracle
 from support.fd_report import (finite_difference_report, median_relative_error, parameter_mask, report_in_subprocess,
@@ -54,8 +54,8 @@ def _oracle_union(a, b):
     contours made positive) and the two coverages alone."""
     ca = oracle.fill_coverage(a, W, H).coverage
     cb = oracle.fill_coverage(b, W, H).coverage
-    contours = [oracle._positive(c) for c in oracle.fill_contours(a) + oracle.fill_contours(b)]
-    union = oracle._integrate(contours, W, H, 64, "nonzero").coverage
+    contours = [oracle.positive(c) for c in oracle.fill_contours(a) + oracle.fill_contours(b)]
+    union = oracle.integrate(contours, W, H, 64, "nonzero").coverage
     return ca, cb, union
 
 
@@ -185,9 +185,8 @@ def test_clip_free_scenes_keep_the_tiled_path():
     circle = dv.Circle(center=[5.0, 5.0], radius=3.0, fill=WHITE)
 
     def flat(*children):
-        root = R._Node()
-        R._walk(children, jnp.eye(3), root, [], [0])
-        return R._is_flat(root)
+        root, _, _ = walk_root(dv.Scene(children=children))
+        return is_flat(root)
 
     assert flat(dv.Group(children=(circle,)), circle)
     assert not flat(dv.Group(children=(circle,), clip=dv.ClipPath(children=(circle,))))
@@ -219,7 +218,7 @@ STEP = 1e-5
 MEDIAN_TOL = 1e-3
 
 
-def _save_report(path):
+def save_gradient_report(path):
     with jax.enable_x64(True):
         f = lambda v: jnp.asarray(np.asarray(v, np.float64))
         scene = jax.tree_util.tree_map(f, union_scene(f))
@@ -231,7 +230,7 @@ def _save_report(path):
 
 @functools.lru_cache(maxsize=None)
 def gradient_report():
-    return report_in_subprocess("test_render_clip", "_save_report")
+    return report_in_subprocess("test_render_clip", "save_gradient_report")
 
 
 CLIP_AND_MASK_KINDS = [

@@ -98,7 +98,7 @@ def gradient_report():
         here = os.path.dirname(os.path.abspath(__file__))
         tests_root = os.path.dirname(here)
         code = (f"import sys; sys.path[:0] = [{here!r}, {tests_root!r}]; import test_render_gradients as t; "
-                f"t._save_report({out!r})")
+                f"t.save_gradient_report({out!r})")
         subprocess.run([sys.executable, "-c", code], check=True, cwd=here)
         data = np.load(out, allow_pickle=False)
         kinds = [str(k) for k in data["kinds"]]
@@ -106,7 +106,7 @@ def gradient_report():
                 for i, k in enumerate(kinds)}
 
 
-def _save_report(path):
+def save_gradient_report(path):
     report = _compute_report()
     arrays = {"kinds": np.array(list(report))}
     for i, (g, fd, fc) in enumerate(report.values()):

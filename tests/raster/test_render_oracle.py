@@ -4,7 +4,7 @@ Each shape is rendered alone with an opaque white paint on a transparent backgro
 alpha channel is its coverage. Pass rule per image: mean |error| <= 0.002 and every pixel
 within 0.03, except pixels the oracle flags as ``unsure`` (winding numbers spanning 2 or
 more inside the pixel: self-intersections and overlapping stroke pieces, where mapping
-the exact winding integral through the fill rule is inexact by design, DESIGN.md section 2).
+the exact winding integral through the fill rule is inexact by design, shared/DESIGN.md section 2).
 """
 import functools
 

@@ -2,6 +2,8 @@
 property compiles once): translation, contour reversal, coverage range, fill-rule agreement
 on simple shapes, jit == no jit, vmap == loop, straight vs premultiplied output."""
 import functools
+import subprocess
+import sys
 
 import jax
 import jax.numpy as jnp
@@ -111,8 +113,6 @@ def test_float64_after_float32_in_one_process():
     """Switching x64 on after a float32 render used to fail with an MLIR verifier error (a
     cached float32 copy of a float64 constant). Run in a fresh interpreter: x64 must not
     leak into the other tests."""
-    import subprocess
-    import sys
     code = """
 import jax, jax.numpy as jnp, numpy as np
 import diffvg_jax as dv

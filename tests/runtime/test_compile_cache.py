@@ -3,6 +3,8 @@ import os
 import subprocess
 import sys
 
+from diffvg_jax.runtime.compile_cache import default_cache_dir
+
 PROGRAM = """
 import sys, jax, jax.numpy as jnp
 from diffvg_jax import enable_compilation_cache
@@ -39,6 +41,5 @@ def test_environment_variable_turns_it_off(tmp_path):
 
 
 def test_default_folder_follows_xdg(tmp_path, monkeypatch):
-    from diffvg_jax.runtime.compile_cache import default_cache_dir
     monkeypatch.setenv("XDG_CACHE_HOME", str(tmp_path))
     assert default_cache_dir() == tmp_path / "diffvg_jax" / "xla"

@@ -1,13 +1,15 @@
 """The renderer bounds its own program caches: rendering many differently structured scenes
 in one process must not accumulate compiled programs (each holds hundreds of memory
 mappings, and a process may have 65530) until XLA fails."""
+import gc
 import sys
 
 import numpy as np
 
 import diffvg_jax as dv
 
-from diffvg_jax.raster import renderer as R   # noqa: E402  (the module; dv.render is the function)
+from diffvg_jax.raster import clear_program_caches, program_cache_size
+from diffvg_jax.runtime import program_cache
 
 
 def _maps() -> int:
@@ -16,9 +18,8 @@ def _maps() -> int:
 
 
 def test_program_cache_stays_bounded_and_results_survive_eviction(monkeypatch):
-    monkeypatch.setattr(R, "MAX_CACHED_PROGRAMS", 3)
-    for f in (R._render_jit, R._need_jit, R._depth_jit):
-        f.clear_cache()
+    monkeypatch.setattr(program_cache, "MAX_CACHED_PROGRAMS", 3)
+    clear_program_caches()
     first = None
     sizes = []
     for n in range(1, 6):   # five structures: 1..5 rectangles
@@ -27,7 +28,7 @@ def test_program_cache_stays_bounded_and_results_survive_eviction(monkeypatch):
         img = np.asarray(dv.render(dv.Scene(children=kids), width=12, height=10))
         if first is None:
             first = img
-        sizes.append(sum(f._cache_size() for f in (R._render_jit, R._need_jit, R._depth_jit)))
+        sizes.append(program_cache_size())
         # exact coverage: each rectangle covers pixel column 1 + 2i fully, 2 + 2i half
         np.testing.assert_allclose(img[3, 1:2 * n + 1:2, 3], 1.0, atol=1e-4)
         np.testing.assert_allclose(img[3, 2:2 * n + 2:2, 3], 0.5, atol=1e-4)
@@ -41,16 +42,13 @@ def test_program_cache_stays_bounded_and_results_survive_eviction(monkeypatch):
 
 def test_emptying_the_caches_releases_memory_mappings():
     """The mechanism the bound relies on: clearing a jit cache frees its programs' mappings."""
-    for f in (R._render_jit, R._need_jit, R._depth_jit):
-        f.clear_cache()
+    clear_program_caches()
     before = _maps()
     for n in range(1, 4):
         kids = tuple(dv.Circle(center=[5.0 + i, 5.0], radius=3.0, fill=dv.rgba(0, 0, 1, 1)) for i in range(n))
         dv.render(dv.Scene(children=kids), width=10 + n, height=10).block_until_ready()
     grown = _maps()
-    for f in (R._render_jit, R._need_jit, R._depth_jit):
-        f.clear_cache()
-    import gc
+    clear_program_caches()
     gc.collect()
     after = _maps()
     assert grown - before > 300, (before, grown)          # programs do hold many mappings
@@ -58,12 +56,12 @@ def test_emptying_the_caches_releases_memory_mappings():
 
 
 def test_too_many_memory_mappings_empty_the_caches_too(monkeypatch):
-    monkeypatch.setattr(R, "MAX_MEMORY_MAPS", _maps() // 2)   # already past it
+    monkeypatch.setattr(program_cache, "MAX_MEMORY_MAPS", _maps() // 2)   # already past it
     sizes = []
     for n in (1, 2):
         kids = tuple(dv.Circle(center=[4.0 + 3 * i, 5.0], radius=2.0, fill=dv.rgba(0, 1, 0, 1)) for i in range(n))
         dv.render(dv.Scene(children=kids), width=13, height=10).block_until_ready()
-        sizes.append(sum(f._cache_size() for f in (R._render_jit, R._need_jit, R._depth_jit)))
+        sizes.append(program_cache_size())
     # the second call found the first call's programs and the mappings over the limit: it
     # emptied the caches before compiling its own (at most its two programs remain)
     assert sizes[1] <= 2, sizes

@@ -189,7 +189,7 @@ def _rows(height, rows_per_pixel):
     return (np.arange(height * rows_per_pixel) + 0.5) / rows_per_pixel
 
 
-def _integrate(contours: Sequence[Sequence[Piece]], width, height, rows_per_pixel, rule) -> Coverage:
+def integrate(contours: Sequence[Sequence[Piece]], width, height, rows_per_pixel, rule) -> Coverage:
     S = rows_per_pixel
     rows_y = _rows(height, S)
     R = len(rows_y)
@@ -336,13 +336,8 @@ def shape_subpaths(shape) -> List[Subpath]:
     """User-space subpaths of a diffvg_jax shape, from the SVG definitions."""
     if isinstance(shape, dv.Path):
         pts = _np(shape.points)
-        out, k, start = [], 0, 0
-        for size, closed in zip(shape.subpath_sizes, shape.closed):
-            degs = shape.degrees[k:k + size]
-            k += size
-            if size == 0:
-                continue
-            n = 1 + sum(degs) - (1 if closed else 0)
+        out = []
+        for start, degs, closed, n in shape.subpath_layout():
             local = pts[start:start + n]
             segs, i = [], 0
             for d in degs:
@@ -350,7 +345,6 @@ def shape_subpaths(shape) -> List[Subpath]:
                 segs.append(Seg("bezier", (local[idx],)))
                 i += d
             out.append(Subpath(segs, closed))
-            start += n
         return out
     if isinstance(shape, (dv.Polygon, dv.Polyline)):
         pts = _np(shape.points)
@@ -417,7 +411,7 @@ def fill_contours(shape, transform=None) -> List[List[Piece]]:
 
 def fill_coverage(shape, width, height, *, transform=None, rows_per_pixel=64) -> Coverage:
     """Exact-per-scanline coverage of the shape's fill region with its fill rule."""
-    return _integrate(fill_contours(shape, transform), width, height, rows_per_pixel, shape.fill_rule)
+    return integrate(fill_contours(shape, transform), width, height, rows_per_pixel, shape.fill_rule)
 
 
 def _perp(d):
@@ -430,7 +424,7 @@ def _polygon_contour(m, pts):
     return [line_piece(q[i], q[(i + 1) % len(q)]) for i in range(len(q))]
 
 
-def _positive(contour):
+def positive(contour):
     """The contour, reversed if needed so that its canvas-space signed area is positive
     (winding +1 inside): stroke pieces are then united by summing windings."""
     t = np.linspace(0.0, 1.0, 65)[:-1]
@@ -524,7 +518,7 @@ def stroke_contours(shape, transform=None) -> List[List[Piece]]:
         if not segs:
             continue
         for s in segs:
-            out.append(_positive(_swept_contour(s, h, m)))
+            out.append(positive(_swept_contour(s, h, m)))
         pairs = list(zip(segs[:-1], segs[1:]))
         if sub.closed:
             pairs.append((segs[-1], segs[0]))
@@ -532,19 +526,19 @@ def stroke_contours(shape, transform=None) -> List[List[Piece]]:
             c = _join_contour(s0.end(), s0.end_tangents()[1], s1.end_tangents()[0], h, shape.line_join,
                               shape.miter_limit, m)
             if c is not None:
-                out.append(_positive(c))
+                out.append(positive(c))
         if not sub.closed:
             for p, outward in ((segs[0].start(), -segs[0].end_tangents()[0]),
                                (segs[-1].end(), segs[-1].end_tangents()[1])):
                 c = _cap_contour(p, outward, h, shape.line_cap, m)
                 if c is not None:
-                    out.append(_positive(c))
+                    out.append(positive(c))
     return out
 
 
 def stroke_coverage(shape, width, height, *, transform=None, rows_per_pixel=64) -> Coverage:
     """Coverage of the stroke region (union of swept segments, joins and caps)."""
-    return _integrate(stroke_contours(shape, transform), width, height, rows_per_pixel, "nonzero")
+    return integrate(stroke_contours(shape, transform), width, height, rows_per_pixel, "nonzero")
 
 
 # ----------------------------------------------------------------------------------------
@@ -580,10 +574,10 @@ def _draw(children, m, width, height, S):
             continue
         layers = []
         if child.fill is not None:
-            cov = _integrate(fill_contours(child, m), width, height, S, child.fill_rule).coverage
+            cov = integrate(fill_contours(child, m), width, height, S, child.fill_rule).coverage
             layers.append(_layer(cov, _solid(child.fill), float(child.fill_opacity)))
         if child.stroke is not None:
-            cov = _integrate(stroke_contours(child, m), width, height, S, "nonzero").coverage
+            cov = integrate(stroke_contours(child, m), width, height, S, "nonzero").coverage
             layers.append(_layer(cov, _solid(child.stroke), float(child.stroke_opacity)))
         if child.paint_order == "stroke":
             layers.reverse()

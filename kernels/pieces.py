@@ -1,0 +1,159 @@
+"""Unit boundary pieces: the piece math that every coverage kernel shares.
+
+Edges are clipped to the canvas rows and split at x = 0 (the part left of the canvas is
+projected onto x = -1/2, where it only adds cover), then cut into *unit pieces* (extent
+<= 1 px in x and in y). Each piece writes its signed area and cover into 2 rows x 3
+columns of an accumulation buffer (``piece_deltas``); a prefix sum along x then gives the
+box-filtered winding integral (the design notes, shared/DESIGN.md section 2).
+
+``coverage.winding_integral`` (the dense XLA reference) and ``tiles.tiled_winding`` (the
+tiled kernel) both build their pieces, footprints and deltas here, so they integrate the
+same pieces and differ only in where the deltas are accumulated.
+
+Units: pixels, origin at the canvas's top-left corner, y down.
+"""
+from __future__ import annotations
+
+import jax
+import jax.numpy as jnp
+import numpy as np
+
+from .numerics import safe_div
+
+EPS = 1e-6  # below this |dy| (px) an edge is horizontal: no cover, no division by it
+
+
+def _div(num, den, fallback):
+    """num / den where |den| > EPS, else ``fallback`` (finite gradients)."""
+    return safe_div(num, den, jnp.abs(den) > EPS, fallback)
+
+
+def _band_interval(a0, d, lo, hi):
+    """Parameter interval [t0, t1] of a0 + t*d inside [lo, hi], intersected with [0, 1].
+
+    a0, d: float32 (...). lo, hi: broadcastable bounds. Empty intervals come back with
+    t1 <= t0. A (near-)constant coordinate gives [0, 1] when inside and an empty one if not.
+    """
+    flat = jnp.abs(d) <= EPS
+    inside = (a0 >= lo) & (a0 <= hi)
+    ta = _div(lo - a0, d, 0.0)
+    tb = _div(hi - a0, d, 0.0)
+    t0 = jnp.where(flat, jnp.where(inside, 0.0, 1.0), jnp.maximum(jnp.minimum(ta, tb), 0.0))
+    t1 = jnp.where(flat, jnp.where(inside, 1.0, 0.0), jnp.minimum(jnp.maximum(ta, tb), 1.0))
+    return t0, t1
+
+
+def _left_interval(x0, dx):
+    """Parameter interval of x0 + t*dx <= 0 within [0, 1] (finite bounds keep gradients finite)."""
+    tc = _div(-x0, dx, 0.0)
+    flat = jnp.abs(dx) <= EPS
+    left_flat = x0 < 0.0  # an edge on x = 0 belongs to the inside part, not both
+    t0 = jnp.where(flat, jnp.where(left_flat, 0.0, 1.0), jnp.where(dx > 0, 0.0, jnp.clip(tc, 0.0, 1.0)))
+    t1 = jnp.where(flat, jnp.where(left_flat, 1.0, 0.0), jnp.where(dx > 0, jnp.clip(tc, 0.0, 1.0), 1.0))
+    return t0, t1
+
+
+def split_edges(edges, height, width):
+    """Clip edges to the canvas rows and split each at x = 0.
+
+    edges: float32 (E, 2, 2) as [[x0, y0], [x1, y1]] in pixels.
+    Returns sub-edges float32 (2E, 2, 2): first the parts left of the canvas, projected onto
+    x = -1/2 (they only add cover), then the parts with 0 <= x <= width. Parts right of the
+    canvas and outside the rows are dropped (returned as zero-length).
+    """
+    p0, p1 = edges[:, 0], edges[:, 1]
+    d = p1 - p0
+    ty0, ty1 = _band_interval(p0[:, 1], d[:, 1], 0.0, float(height))
+    tl0, tl1 = _left_interval(p0[:, 0], d[:, 0])
+    ti0, ti1 = _band_interval(p0[:, 0], d[:, 0], 0.0, float(width))
+
+    def piece(t0, t1, project_left):
+        a0 = jnp.maximum(t0, ty0)
+        a1 = jnp.maximum(jnp.minimum(t1, ty1), a0)  # empty -> zero length
+        q0 = p0 + a0[:, None] * d
+        q1 = p0 + a1[:, None] * d
+        if project_left:
+            q0 = q0.at[:, 0].set(-0.5)
+            q1 = q1.at[:, 0].set(-0.5)
+        return jnp.stack([q0, q1], axis=1)
+
+    return jnp.concatenate([piece(tl0, tl1, True), piece(ti0, ti1, False)], axis=0)
+
+
+def piece_counts(sub):
+    """int32 (S,) unit pieces per sub-edge of ``sub`` float (S, 2, 2) pixels: the ceil of
+    its larger extent; 0 for a zero-length one."""
+    d = jnp.abs(sub[:, 1] - sub[:, 0])
+    ext = jnp.maximum(d[:, 0], d[:, 1])  # not a max-reduction: XLA:CPU is slow on a size-2 axis
+    return jnp.where(ext > 0, jnp.maximum(jnp.ceil(ext), 1.0), 0.0).astype(jnp.int32)
+
+
+def make_pieces(edges, layer_ids, height, width, max_pieces):
+    """Cut edges float (E, 2, 2) pixels (layer int32 (E,)) into ``max_pieces`` unit pieces.
+
+    Returns (pieces float (P, 2, 2) pixels, their layer int32 (P,) (-1: an unused slot),
+    the count needed int32 ()), P = max_pieces; pieces past the budget are dropped.
+
+    Piece placement (which sub-edge, which parameter range) is integer bookkeeping with no
+    gradient; endpoints are affine in the edge endpoints, so gradients flow through them.
+    """
+    sub = split_edges(edges, height, width)
+    sub_layer = jnp.concatenate([layer_ids, layer_ids])
+    counts = piece_counts(jax.lax.stop_gradient(sub))
+    ends = jnp.cumsum(counts)
+    starts = ends - counts
+    slot = jnp.arange(max_pieces, dtype=jnp.int32)
+    owner = jnp.clip(jnp.searchsorted(ends, slot, side="right"), 0, sub.shape[0] - 1)
+    n = jnp.maximum(counts[owner], 1).astype(edges.dtype)
+    k = (slot - starts[owner]).astype(edges.dtype)
+    valid = slot < ends[-1]
+    ta = jnp.where(valid, k / n, 0.0)[:, None]
+    tb = jnp.where(valid, (k + 1.0) / n, 0.0)[:, None]
+    s = sub[owner]
+    d = s[:, 1] - s[:, 0]
+    pieces = jnp.stack([s[:, 0] + ta * d, s[:, 0] + tb * d], axis=1)
+    return pieces, jnp.where(valid, sub_layer[owner], -1), ends[-1]
+
+
+# Sub-pixel offset added to piece coordinates before they are clipped to cells. Integer and
+# half-integer coordinates are common (SVG files, tests); exactly on a grid line, the
+# clipping's min / max have ties, where JAX splits gradients in halves, and nested ties (a
+# vertex on a grid corner) then give wrong derivatives. Shifting everything by a fixed
+# irrational-looking ~2e-5 px removes exact ties; the image moves by that much (far below
+# float32 coverage noise). Applied in piece-local coordinates, where float32 resolves it.
+TIE_BREAK = np.array([0.78539816 * 2.0 ** -15, 0.57721566 * 2.0 ** -15], np.float32)
+
+
+def piece_footprint(pieces):
+    """Base cell (row r0, column c0; int32 (P,) each) of each unit piece's 2 x 2 cell
+    window, for pieces float (P, 2, 2) pixels."""
+    lo = jnp.min(jax.lax.stop_gradient(pieces), axis=1) + TIE_BREAK
+    return jnp.floor(lo[:, 1]).astype(jnp.int32), jnp.floor(lo[:, 0]).astype(jnp.int32)
+
+
+def piece_deltas(pieces, r0, c0):
+    """Accumulation deltas of unit pieces: float32 (P, 2, 3) for rows r0 + {0, 1} and
+    columns c0 + {0, 1, 2}.
+
+    For each of the 2 x 2 cells the piece may cross, clip the piece to the cell; the clipped
+    part (signed height h, mean x m) adds h * (c + 1 - m) to the cell's own pixel and the
+    rest of its cover, h * (m - c), to the next column; the prefix sum along x carries the
+    cover onward. Closed form and smooth in the endpoints: its derivative is the edge VJP.
+    """
+    base = jnp.stack([c0, r0], axis=-1).astype(pieces.dtype)
+    a = pieces[:, 0] - base + TIE_BREAK  # local coordinates in [0, 2]
+    d = pieces[:, 1] - pieces[:, 0]
+    col_t = [_band_interval(a[:, 0], d[:, 0], float(c), float(c) + 1.0) for c in (0, 1)]
+    rows = []
+    for r in (0, 1):
+        ty0, ty1 = _band_interval(a[:, 1], d[:, 1], float(r), float(r) + 1.0)
+        acc = [0.0, 0.0, 0.0]
+        for c, (tx0, tx1) in enumerate(col_t):
+            t0 = jnp.maximum(ty0, tx0)
+            t1 = jnp.maximum(jnp.minimum(ty1, tx1), t0)
+            h = d[:, 1] * (t1 - t0)
+            m = a[:, 0] + d[:, 0] * (0.5 * (t0 + t1))
+            acc[c] = acc[c] + h * (c + 1.0 - m)
+            acc[c + 1] = acc[c + 1] + h * (m - c)
+        rows.append(jnp.stack(acc, axis=-1))
+    return jnp.stack(rows, axis=1)
