@@ -16,6 +16,8 @@ sit behind pickled TorchScript module objects) and open_clip / transformers ``.b
 ``.pt`` / ``.pth`` files (pickled torch state dicts). :func:`load` rejects them with the
 one-line torch command that converts them to safetensors once.
 """
+# long-file: one checkpoint loader; its formats, name mapping and opt-in hub download share
+# the same parameter tables, and splitting them would scatter those across files.
 from __future__ import annotations
 
 import functools
