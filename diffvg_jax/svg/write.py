@@ -31,6 +31,7 @@ from PIL import Image
 
 from .. import scene as S
 from .dom.xmlsafe import DV_NS, MASK_CONTENT_ROLE, SVG_NS
+from .errors import MAX_TEXT_CHARS
 from .outlines import path_subpaths
 from .values.colors import format_color, format_rgba
 from .values.transforms import format_matrix
@@ -40,9 +41,13 @@ from .values.units import fmt32, fmt64
 def save_svg(scene: S.Scene, target) -> None:
     """Write ``scene`` as SVG to ``target``: a file path or a writable text stream.
 
-    Raises ValueError if the scene holds non-concrete arrays (tracers) or unknown objects.
+    Raises ValueError if the scene holds non-concrete arrays (tracers) or unknown objects,
+    or if the text would be larger than load_svg reads (errors.MAX_TEXT_CHARS).
     """
     text = to_svg_text(scene)
+    if len(text) > MAX_TEXT_CHARS:
+        raise ValueError(f"save_svg: the SVG text would be {len(text)} characters; load_svg reads at most "
+                         f"{MAX_TEXT_CHARS} (images with non-8-bit pixels are stored exactly, 16 bytes a pixel)")
     if hasattr(target, "write"):
         target.write(text)
         return
@@ -320,6 +325,13 @@ def encode_png(pixels) -> bytes:
     return out.getvalue()
 
 
+def eight_bit(pixels: np.ndarray) -> bool:
+    """True when float32 ``pixels`` are exactly what load_svg decodes from their 8-bit PNG
+    (k / 255 in float32): then the PNG alone round-trips them, at a quarter of the size."""
+    k = np.round(np.asarray(pixels, np.float64) * 255.0)
+    return bool(np.all(np.isfinite(k)) and np.array_equal((k.astype(np.float32) / np.float32(255.0)), pixels))
+
+
 def image_element(rect, arr) -> str:
     """The <image .../> text (no indentation) of a Rect filled with an ImagePaint, in the
     form svg/read/images.py reads back bit-identically. ``arr(x, what)``: the writer's
@@ -333,8 +345,8 @@ def image_element(rect, arr) -> str:
         raise ValueError(f"save_svg: ImagePaint.pixels must have shape (h, w, 4), got {pixels.shape}")
     lo = arr(rect.p_min, "Rect.p_min").astype(np.float64)
     size = arr(rect.p_max, "Rect.p_max").astype(np.float64) - lo
-    raw = base64.b64encode(np.ascontiguousarray(pixels, dtype="<f4").tobytes()).decode("ascii")
-    png = base64.b64encode(encode_png(pixels)).decode("ascii")
+    png_bytes = encode_png(pixels)
+    png = base64.b64encode(png_bytes).decode("ascii")
     parts = []
     if rect.id is not None:
         parts.append(f" id={quoteattr(rect.id)}")
@@ -347,6 +359,8 @@ def image_element(rect, arr) -> str:
     if fo != 1:
         parts.append(f' dv:fill-opacity="{fmt32(fo)}"')
     parts.append(f' dv:image-transform="{format_matrix(arr(paint.transform, "ImagePaint.transform"))}"')
-    parts.append(f' dv:pixels="{pixels.shape[0]} {pixels.shape[1]} {raw}"')
+    if not eight_bit(pixels):   # the PNG reads back to other numbers: keep the exact ones too
+        raw = base64.b64encode(np.ascontiguousarray(pixels, dtype="<f4").tobytes()).decode("ascii")
+        parts.append(f' dv:pixels="{pixels.shape[0]} {pixels.shape[1]} {raw}"')
     parts.append(f' href="data:image/png;base64,{png}"')
     return "<image" + "".join(parts) + "/>\n"

@@ -8,13 +8,15 @@ from __future__ import annotations
 
 import argparse
 import math
+import os
 import sys
+import tempfile
 from pathlib import Path
 from typing import Callable, Optional, Sequence
 
 import numpy as np
 
-from diffvg_jax.runtime import enable_compilation_cache, keep_freed_memory
+from diffvg_jax.runtime import enable_compilation_cache, keep_freed_memory, prefer_fast_compilation
 from diffvg_jax.svg import save_svg
 from .artifacts import SnapshotWriter, save_png, write_animation
 
@@ -83,6 +85,7 @@ def run_main(prog: str, build_parser: Callable[[], argparse.ArgumentParser], run
 
     ``interrupted`` is the note printed when Ctrl-C reaches here (an optimisation that
     handles Ctrl-C itself returns 130 from ``run``)."""
+    prefer_fast_compilation()  # first results in seconds: XLA:CPU's faster-compiling emitters
     keep_freed_memory()  # faster jitted steps on CPU (see diffvg_jax.runtime)
     enable_compilation_cache()  # a second run reuses the compiled renderer (see diffvg_jax.runtime)
     parser = build_parser()
@@ -99,6 +102,10 @@ def run_main(prog: str, build_parser: Callable[[], argparse.ArgumentParser], run
     except UsageError as err:
         print(f"{prog}: error: {err}", file=sys.stderr)
         return 2
+    except OSError as err:  # a write that failed after all (disk full, removed folder, ...)
+        where = f" {err.filename}" if err.filename else ""
+        print(f"{prog}: error: cannot write{where}: {err.strerror or err}", file=sys.stderr)
+        return 2
     except KeyboardInterrupt:
         print(f"{prog}: {interrupted}", file=sys.stderr)
         return 130
@@ -109,6 +116,26 @@ def run_main(prog: str, build_parser: Callable[[], argparse.ArgumentParser], run
 # ---------------------------------------------------------------------------------------
 
 
+def check_writable(option: str, path: Path, *, folder: bool = False):
+    """Refuse (UsageError) an output path that cannot be written, before any work: the
+    nearest existing folder on its way must be a folder we can create a file in (a probe
+    file is created and removed), and an existing file must be writable."""
+    target = path if folder else path.parent
+    probe = target
+    while not probe.exists() and probe != probe.parent:
+        probe = probe.parent
+    if not probe.is_dir():
+        raise UsageError(f"{option}: cannot write {str(path)!r}: {str(probe)!r} is not a folder")
+    if not folder and path.exists() and not os.access(path, os.W_OK):
+        raise UsageError(f"{option}: cannot write {str(path)!r}: the file is read-only")
+    try:
+        fd, name = tempfile.mkstemp(dir=probe, prefix=".diffvg-write-check-")
+        os.close(fd)
+        os.unlink(name)
+    except OSError as err:
+        raise UsageError(f"{option}: cannot write into {str(probe)!r}: {err.strerror or err}") from None
+
+
 def check_outputs(args):
     """Refuse bad --out / --video / --snapshots before anything is computed (UsageError)."""
     out = Path(args.out)
@@ -116,6 +143,7 @@ def check_outputs(args):
         raise UsageError(f"--out: the output must be an .svg file, got {args.out!r}")
     if out.exists() and out.is_dir():
         raise UsageError(f"--out: {args.out!r} is a folder")
+    check_writable("--out", out)
     if args.video is not None:
         suffix = Path(args.video).suffix.lower()
         if suffix not in (".gif", ".mp4"):
@@ -128,6 +156,10 @@ def check_outputs(args):
                                  "imageio-ffmpeg); or write a .gif") from None
     if args.snapshots is not None and Path(args.snapshots).is_file():
         raise UsageError(f"--snapshots: {args.snapshots!r} is a file, not a folder")
+    if args.snapshots is not None:
+        check_writable("--snapshots", Path(args.snapshots), folder=True)
+    if args.video is not None:
+        check_writable("--video", Path(args.video))
 
 
 def snapshot_writer(args, background, width: int, height: int) -> Optional[SnapshotWriter]:

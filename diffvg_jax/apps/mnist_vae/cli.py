@@ -18,7 +18,7 @@ from typing import Dict, Optional, Sequence, Tuple
 
 import numpy as np
 
-from diffvg_jax.apps.common.cli import Parser, UsageError, run_main
+from diffvg_jax.apps.common.cli import Parser, UsageError, check_writable, run_main
 from .checkpoint import CHECKPOINT_NAME, CheckpointError, load_checkpoint
 from .config import RECON_LOSSES, ModelConfig, TrainConfig, config_dict
 from .data import MnistDataError, download_mnist, load_mnist
@@ -129,6 +129,7 @@ def run(args, renderer: Optional[Renderer] = None) -> Dict[str, float]:
 
 
 def _run(args, renderer: Optional[Renderer]) -> int:
+    check_writable("--out", Path(args.out), folder=True)   # before loading data or training
     try:
         run(args, renderer=renderer)
     except (MnistDataError, CheckpointError, ValueError) as exc:

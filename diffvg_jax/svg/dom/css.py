@@ -5,14 +5,23 @@ Selectors: type, ``*``, ``.class``, ``#id``, ``[attr]``, ``[attr=value]``, ``[at
 descendant (space), child (``>``), adjacent (``+``) and sibling (``~``) combinators.
 Rules with any other selector are skipped (with a warning). Specificity and ``!important``
 follow CSS 2.1. ``parse_url`` reads the ``url(#id)`` references of property values.
+
+Everything here is linear in its input: comments are cut by hand, a selector is matched
+right to left with its results memoised per (compound, element), so that descendant and
+sibling combinators cost one step per element (not one per path through the tree), and the
+cascade only tries the rules whose rightmost compound can match (indexed by id, class and
+tag, as browsers do).
 """
 from __future__ import annotations
 
 import re
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Dict, List, Optional, Tuple
 
-_COMMENT = re.compile(r"/\*.*?\*/", re.S)
+from ..errors import MAX_CSS_SELECTOR_PARTS
+
+_AT_NAME = re.compile(r"@[\w\-]*")
+_COMBINATOR = re.compile(r"\s*([>+~])\s*|\s+")
 _COMPOUND = re.compile(
     r"(\*|[A-Za-z_][\w\-]*)?((?:\.[\w\-]+|#[\w\-]+|\[\s*[\w\-:]+\s*(?:[~^$*|]?=\s*(?:\"[^\"]*\"|'[^']*'|[^\]\s]+)\s*)?\]|:[\w\-]+)*)")
 _PART = re.compile(r"\.([\w\-]+)|#([\w\-]+)|\[\s*([\w\-:]+)\s*(?:([~^$*|]?=)\s*(\"[^\"]*\"|'[^']*'|[^\]\s]+)\s*)?\]|:([\w\-]+)")
@@ -57,44 +66,64 @@ class Compound:
 
 @dataclass
 class Selector:
+    """A complex selector. ``memo`` caches (part index, kind, id(node)) -> bool for one
+    document (the nodes outlive it), which keeps matching linear (module docstring)."""
+
     parts: List[Compound]        # left to right
     combinators: List[str]       # between parts: ' ', '>', '+', '~'
     specificity: Tuple[int, int, int]
+    memo: Dict[tuple, bool] = field(default_factory=dict, repr=False, compare=False)
 
     def matches(self, node) -> bool:
-        return _match_from(self, len(self.parts) - 1, node)
+        return self._at(len(self.parts) - 1, node)
+
+    def _at(self, i: int, node) -> bool:
+        """Parts 0..i match with part i on ``node``."""
+        key = (i, 0, id(node))
+        got = self.memo.get(key)
+        if got is None:
+            got = self.parts[i].matches(node) and (i == 0 or self._left(i, node))
+            self.memo[key] = got
+        return got
+
+    def _left(self, i: int, node) -> bool:
+        """Parts 0..i-1 match somewhere the combinator before part i allows."""
+        comb = self.combinators[i - 1]
+        if comb == ">":
+            return node.parent is not None and self._at(i - 1, node.parent)
+        if comb == "+":
+            s = prev_sibling(node)
+            return s is not None and self._at(i - 1, s)
+        return self._some(i - 1, node, up=comb == " ")
+
+    def _some(self, i: int, node, up: bool) -> bool:
+        """Parts 0..i match on some ancestor (``up``) or earlier sibling of ``node``:
+        memoised, and computed iteratively along the chain (no deep recursion)."""
+        step = (lambda n: n.parent) if up else prev_sibling
+        kind = 1 if up else 2
+        chain, n = [], node
+        while True:
+            got = self.memo.get((i, kind, id(n)))
+            if got is not None:
+                break
+            nxt = step(n)
+            if nxt is None:
+                got = False
+                break
+            chain.append(n)
+            n = nxt
+        # walk back down: the answer for n is "nxt matches, or the answer for nxt"
+        for n in reversed(chain):
+            got = got or self._at(i, step(n))
+            self.memo[(i, kind, id(n))] = got
+        return got
 
 
-def _prev_sibling(node):
+def prev_sibling(node):
+    """The element before ``node`` among its parent's children, or None."""
     if node.parent is None or node.index == 0:
         return None
     return node.parent.children[node.index - 1]
-
-
-def _match_from(sel: Selector, i: int, node) -> bool:
-    if not sel.parts[i].matches(node):
-        return False
-    if i == 0:
-        return True
-    comb = sel.combinators[i - 1]
-    if comb == ">":
-        return node.parent is not None and _match_from(sel, i - 1, node.parent)
-    if comb == " ":
-        p = node.parent
-        while p is not None:
-            if _match_from(sel, i - 1, p):
-                return True
-            p = p.parent
-        return False
-    if comb == "+":
-        s = _prev_sibling(node)
-        return s is not None and _match_from(sel, i - 1, s)
-    s = _prev_sibling(node)
-    while s is not None:
-        if _match_from(sel, i - 1, s):
-            return True
-        s = _prev_sibling(s)
-    return False
 
 
 def parse_selector(text: str) -> Selector:
@@ -128,29 +157,45 @@ def parse_selector(text: str) -> Selector:
         pos = m.end()
         if pos >= len(text):
             break
-        c = re.compile(r"\s*([>+~])\s*|\s+").match(text, pos)
+        c = _COMBINATOR.match(text, pos)
         if not c:
             raise ValueError(f"unsupported selector {text!r}")
         combs.append(c.group(1) or " ")
         pos = c.end()
+        if len(combs) >= MAX_CSS_SELECTOR_PARTS:
+            raise ValueError(f"selector has more than {MAX_CSS_SELECTOR_PARTS} parts")
     return Selector(parts, combs, tuple(spec))
 
 
 def parse_declarations(text: str) -> List[Tuple[str, str, bool]]:
     """'a: b; c: d !important' -> [(name, value, important)], names lower-cased."""
     out = []
-    for decl in _split_outside_parens(_COMMENT.sub("", text), ";"):
+    for decl in _split_outside_parens(strip_comments(text), ";"):
         name, sep, value = decl.partition(":")
         if not sep:
             continue
         name, value = name.strip().lower(), value.strip()
         important = False
-        m = re.search(r"!\s*important\s*$", value, re.I)
-        if m:
-            important, value = True, value[:m.start()].strip()
+        if value[-9:].lower() == "important" and value[:-9].rstrip().endswith("!"):
+            important, value = True, value[:-9].rstrip()[:-1].strip()
         if name and value:
             out.append((name, value, important))
     return out
+
+
+def strip_comments(text: str) -> str:
+    """``text`` without its /* ... */ comments (an unterminated one runs to the end)."""
+    out, pos = [], 0
+    while True:
+        start = text.find("/*", pos)
+        if start < 0:
+            out.append(text[pos:])
+            return "".join(out)
+        out.append(text[pos:start])
+        end = text.find("*/", start + 2)
+        if end < 0:
+            return "".join(out)
+        pos = end + 2
 
 
 def _split_outside_parens(text: str, sep: str) -> List[str]:
@@ -178,7 +223,7 @@ class Rule:
 
 def parse_stylesheet(text: str, warn, start_order: int = 0) -> List[Rule]:
     """Rules of a style sheet. At-rules (@import, @media, ...) are skipped with a warning."""
-    text = _COMMENT.sub("", text)
+    text = strip_comments(text)
     rules, pos, order = [], 0, start_order
     n = len(text)
     while pos < n:
@@ -189,7 +234,7 @@ def parse_stylesheet(text: str, warn, start_order: int = 0) -> List[Rule]:
         if text[pos] == "@":
             # an at-rule ends at ';' or after its {...} block
             semi, brace = text.find(";", pos), text.find("{", pos)
-            name = re.match(r"@[\w\-]*", text[pos:]).group(0)
+            name = _AT_NAME.match(text, pos).group(0)
             warn(f"<style>: CSS at-rule {name} is not supported (ignored)", key="css-" + name)
             if brace >= 0 and (semi < 0 or brace < semi):
                 pos = _skip_block(text, brace)
@@ -229,15 +274,54 @@ def _skip_block(text: str, brace: int) -> int:
     return len(text)
 
 
-def cascade(node, rules: List[Rule], presentation: Dict[str, str]) -> Dict[str, str]:
+class RuleIndex:
+    """The rules of a document indexed by the rightmost compound of their selector (its
+    first id, else its first class, else its tag, else universal), so that an element
+    only tries the rules that can match it. ``tried`` counts selector matches, limited by
+    ``budget`` (ValueError past it)."""
+
+    def __init__(self, rules: List[Rule], budget: int):
+        self.rules = rules
+        self.budget = budget
+        self.tried = 0
+        self.by_id: Dict[str, List[Rule]] = {}
+        self.by_class: Dict[str, List[Rule]] = {}
+        self.by_tag: Dict[str, List[Rule]] = {}
+        self.universal: List[Rule] = []
+        for rule in rules:
+            last = rule.selector.parts[-1]
+            if last.ids:
+                self.by_id.setdefault(last.ids[0], []).append(rule)
+            elif last.classes:
+                self.by_class.setdefault(last.classes[0], []).append(rule)
+            elif last.tag is not None:
+                self.by_tag.setdefault(last.tag, []).append(rule)
+            else:
+                self.universal.append(rule)
+
+    def matching(self, node) -> List[Rule]:
+        """The rules whose selector matches ``node``, in document order."""
+        cands = list(self.universal) + self.by_tag.get(node.tag, [])
+        ident = node.attrs.get("id")
+        if ident is not None:
+            cands += self.by_id.get(ident, [])
+        for c in dict.fromkeys(node.attrs.get("class", "").split()):
+            cands += self.by_class.get(c, [])
+        self.tried += len(cands)
+        if self.tried > self.budget:
+            raise ValueError(f"<style>: matching the style sheet takes more than {self.budget} selector tests "
+                             "(too many rules for this many elements)")
+        return sorted((r for r in cands if r.selector.matches(node)), key=lambda r: r.order)
+
+
+def cascade(node, rules: RuleIndex, presentation: Dict[str, str]) -> Dict[str, str]:
     """Specified values of one element: presentation attributes < sheet rules (by
     specificity, then order) < the style attribute; !important declarations above all."""
     normal, important = [], []
-    for rule in rules:
-        if rule.selector.matches(node):
-            for name, value, imp in rule.declarations:
-                key = (rule.selector.specificity, rule.order)
-                (important if imp else normal).append((key, name, value))
+    for rule in rules.matching(node):
+        for name, value, imp in rule.declarations:
+            key = (rule.selector.specificity, rule.order)
+            (important if imp else normal).append((key, name, value))
     style = parse_declarations(node.attrs.get("style", ""))
     out = dict(presentation)
     for _, name, value in sorted(normal, key=lambda t: t[0]):

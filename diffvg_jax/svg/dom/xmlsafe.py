@@ -10,10 +10,12 @@ from __future__ import annotations
 
 import os
 import re
+import stat
 from dataclasses import dataclass, field
 from typing import Dict, List, Optional
 
 import defusedxml.ElementTree as DET
+import regex
 from defusedxml import DefusedXmlException
 from xml.etree.ElementTree import ParseError
 
@@ -26,7 +28,8 @@ DV_NS = "https://github.com/diffvg-jax/diffvg_jax"  # diffvg_jax extension attri
 MASK_CONTENT_ROLE = "mask-content"   # dv:role of the <g> save_svg wraps a mask's content in
 
 _PREDEFINED = {"amp", "lt", "gt", "quot", "apos"}
-_ENTITY_DECL = re.compile(r"<!ENTITY\s+(%\s+)?([A-Za-z_:][\w.\-:]*)\s+(\"[^\"]*\"|'[^']*'|[^>]*?)\s*>", re.S)
+# possessive (linear-time): the value is a quoted string or anything up to '>' (stripped)
+_ENTITY_DECL = regex.compile(r"<!ENTITY\s++(%\s++)?+([A-Za-z_:][\w.\-:]*+)\s++(\"[^\"]*+\"|'[^']*+'|[^>]*+)\s*+>")
 _ENTITY_REF = re.compile(r"&([A-Za-z_:][\w.\-:]*);")
 
 
@@ -79,19 +82,34 @@ def read_source(source) -> str:
         return _decode(source, "<bytes>")
     if isinstance(source, os.PathLike) or (isinstance(source, str) and "<" not in source):
         path = os.fspath(source)
-        try:
-            size = os.path.getsize(path)
-        except OSError as e:
-            raise ValueError(f"cannot read SVG file {path!r}: {e.strerror or e}") from None
-        if size > MAX_TEXT_CHARS:
-            raise ValueError(f"SVG file {path!r} is {size} bytes; the limit is {MAX_TEXT_CHARS}")
-        with open(path, "rb") as f:
-            return _decode(f.read(), path)
+        return _decode(read_regular_file(path, MAX_TEXT_CHARS, f"SVG file {path!r}"), path)
     if isinstance(source, str):
         if len(source) > MAX_TEXT_CHARS:
             raise ValueError(f"SVG text is larger than {MAX_TEXT_CHARS} characters")
         return source
     raise ValueError(f"load_svg: expected a path, SVG text or a stream, got {type(source).__name__}")
+
+
+def read_regular_file(path: str, limit: int, what: str) -> bytes:
+    """The bytes of a regular file of at most ``limit`` bytes; ValueError for anything else
+    (FIFOs, devices, directories, sockets: they could block or never end). The file is
+    opened non-blocking and checked again through its descriptor (no race with a swap)."""
+    try:
+        if not stat.S_ISREG(os.stat(path).st_mode):
+            raise ValueError(f"{what} is not a regular file (not read)")
+        fd = os.open(path, os.O_RDONLY | getattr(os, "O_NONBLOCK", 0))
+        with os.fdopen(fd, "rb") as f:
+            st = os.fstat(f.fileno())
+            if not stat.S_ISREG(st.st_mode):
+                raise ValueError(f"{what} is not a regular file (not read)")
+            if st.st_size > limit:
+                raise ValueError(f"{what} is {st.st_size} bytes; the limit is {limit}")
+            data = f.read(limit + 1)
+    except OSError as e:
+        raise ValueError(f"cannot read {what}: {e.strerror or e}") from None
+    if len(data) > limit:
+        raise ValueError(f"{what} is larger than {limit} bytes")
+    return data
 
 
 def _decode(data: bytes, where: str) -> str:

@@ -2,6 +2,7 @@
 Newton steps), user units. The pattern restarts at each subpath, as in SVG."""
 from __future__ import annotations
 
+import math
 from typing import List
 
 import numpy as np
@@ -74,36 +75,51 @@ def dash_subpaths(subpaths: List[Subpath], pattern: List[float], offset: float,
                   keep_zero: bool, max_dashes: int) -> List[Subpath]:
     """Split subpaths into open dash subpaths. ``pattern``: even-length, non-negative,
     positive sum. The pattern restarts at each subpath. Zero-length dashes are kept (as a
-    zero-length line) only when ``keep_zero`` (round / square caps draw them)."""
+    zero-length line) only when ``keep_zero`` (round / square caps draw them).
+
+    The work is bounded before it is done: the number of dashes each subpath needs is
+    computed arithmetically (periods x dashes per period, however short the dashes are)
+    and ValueError is raised when the total would pass ``max_dashes``. Dash positions are
+    computed from the period index, never accumulated, so tiny entries cannot stall."""
     total = float(sum(pattern))
+    starts_in_period = np.concatenate([[0.0], np.cumsum(pattern)[:-1]])
+    drawn = [j for j in range(0, len(pattern), 2) if pattern[j] > 0 or keep_zero]
+    if not drawn:
+        return []   # only zero-length dashes, with butt caps: nothing to draw
+    phase = offset % total
     out: List[Subpath] = []
+    planned = 0
+    tables = []
     for sp in subpaths:
         # segments with their control points and arc-length tables
         p0, segs = sp.start, []
         for seg in sp.segments:
             ctrl = np.concatenate([p0[None], seg])
-            table = _length_table(ctrl)
-            segs.append((ctrl, table))
+            segs.append((ctrl, _length_table(ctrl)))
             p0 = seg[-1]
         starts = np.concatenate([[0.0], np.cumsum([t[-1] for _, t in segs])])
+        periods = math.ceil((starts[-1] + phase) / total) if math.isfinite(starts[-1]) else math.inf
+        planned += periods * len(drawn)
+        if planned > max_dashes:
+            raise ValueError(f"stroke-dasharray produces more than {max_dashes} dashes "
+                             f"(the path is {starts[-1]:.6g} long, the pattern {total:.6g})")
+        tables.append((segs, starts, periods))
+    for segs, starts, periods in tables:
         length = starts[-1]
-        # dash intervals [a, b] along this subpath
-        phase = offset % total
-        s = -phase
-        i = 0
-        intervals = []
-        while s < length:
-            seg_len = pattern[i % len(pattern)]
-            if i % 2 == 0:
+        for k in range(int(periods)):
+            base = k * total - phase
+            if base >= length:
+                break
+            for j in drawn:
+                s, seg_len = base + starts_in_period[j], pattern[j]
+                if s >= length:
+                    break
                 a, b = max(s, 0.0), min(s + seg_len, length)
-                if b > a + 1e-7 * max(1.0, length) or (keep_zero and seg_len == 0 and 0 <= s <= length):
-                    intervals.append((a, b))
-            s += seg_len
-            i += 1
-            if len(intervals) + len(out) > max_dashes:
-                raise ValueError(f"stroke-dasharray produces more than {max_dashes} dashes")
-        for a, b in intervals:
-            out.append(_extract(segs, starts, a, b))
+                clipped = a != s or b != s + seg_len
+                if b > a + 1e-7 * max(1.0, length) or (b > a and not clipped) or (seg_len == 0 and s >= 0):
+                    out.append(_extract(segs, starts, a, b))
+    if len(out) > max_dashes:
+        raise ValueError(f"stroke-dasharray produces more than {max_dashes} dashes")
     return out
 
 

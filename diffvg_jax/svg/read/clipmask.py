@@ -31,7 +31,7 @@ import numpy as np
 from ... import scene as S
 from ..dom.css import parse_url
 from ..dom.xmlsafe import MASK_CONTENT_ROLE
-from ..errors import MAX_DEPTH, describe
+from ..errors import MAX_DEPTH, SVGError, describe
 from ..outlines import BBox, objects_bbox
 from ..values.transforms import bbox_matrix, invert, translate
 from ..values.units import parse_fraction
@@ -78,7 +78,7 @@ def _reference(loader, node, style, prop, tag, depth):
     if value == "none":
         return "none", None
     if depth > MAX_DEPTH:
-        raise ValueError(f"{describe(node)}: {prop} references nested deeper than {MAX_DEPTH} levels")
+        raise SVGError(f"{describe(node)}: {prop} references nested deeper than {MAX_DEPTH} levels")
     ref = parse_url(value)
     if not ref or ref[1]:
         loader.warn(f"{describe(node)}: {prop} {value!r} is not supported (ignored)", key=f"prop-{prop}-value")

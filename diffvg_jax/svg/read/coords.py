@@ -13,6 +13,7 @@ from ..values.units import length_or, parse_length, parse_numbers, viewport_diag
 from .styles import dom_style, specified
 
 Viewport = Tuple[float, float]   # (w, h) user units: the reference of percentages
+MIN_VIEWBOX = 1e-30   # a smaller viewBox size is ignored: its scale would not fit float32
 
 
 def length(loader, node: Node, attr: str, viewport: Viewport, axis: int, default, style=None):
@@ -28,6 +29,15 @@ def length(loader, node: Node, attr: str, viewport: Viewport, axis: int, default
     except ValueError as e:
         loader.warn(f"{describe(node)}: {attr}: {e} (using the default)")
         return default
+
+
+def positive32(lo, hi) -> bool:
+    """True when the box lo..hi (float64 (2,) corners) still has a positive size once its
+    corners are stored as float32 (the scene's p_min / p_max): a box that is empty in
+    float32 is dropped at load, as save_svg would write it and load would read it back."""
+    with np.errstate(over="ignore"):   # (an overflow is refused by the finite checks)
+        lo32, hi32 = np.asarray(lo, np.float64).astype(np.float32), np.asarray(hi, np.float64).astype(np.float32)
+    return bool(np.all(hi32 > lo32))
 
 
 def diagonal_length(loader, text: str, viewport: Viewport, fs: float, default: float, node: Node,
@@ -56,8 +66,8 @@ def viewbox(loader, node: Node) -> Optional[Tuple[float, float, float, float]]:
     except ValueError as e:
         loader.warn(f"{describe(node)}: viewBox: {e.args[0]} (ignored)")
         return None
-    if len(vals) != 4 or vals[2] <= 0 or vals[3] <= 0:
-        loader.warn(f"{describe(node)}: viewBox {text.strip()!r} must be 4 numbers with positive size (ignored)")
+    if len(vals) != 4 or not (vals[2] >= MIN_VIEWBOX and vals[3] >= MIN_VIEWBOX):
+        loader.warn(f"{describe(node)}: viewBox {text.strip()!r} must be 4 numbers with a size of at least {MIN_VIEWBOX} (ignored)")
         return None
     return tuple(vals)
 

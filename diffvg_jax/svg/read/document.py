@@ -20,18 +20,21 @@ Unsupported features warn once each (SVGWarning) and the rest of the drawing is 
 from __future__ import annotations
 
 import math
+import os
 from typing import Optional, Tuple
 
 import numpy as np
 
 from ... import scene as S
 from ..dom.xmlsafe import read_source
-from ..errors import MAX_CANVAS, describe
+from ..errors import MAX_CANVAS, SVGError, describe
 from ..values.colors import parse_color
 from ..values.transforms import viewbox_transform
 from ..values.units import parse_length
 from .images import source_dir
 from .coords import viewbox
+from .expansion import check_expansion
+from .finite import check_scene
 from .loader import Loader
 from .styles import computed, layer_opacity, specified
 
@@ -52,7 +55,16 @@ def load_svg(source) -> S.Scene:
       SVGWarning for ignored features and repaired input (one per feature).
     """
     # base_dir: for <image> hrefs that are relative file paths
-    return read_scene(read_source(source), base_dir=source_dir(source))[0]
+    base_dir = source_dir(source)
+    where = repr(os.fspath(source)) if base_dir is not None else None
+    try:
+        return read_scene(read_source(source), base_dir=base_dir, where=where)[0]
+    except SVGError as e:
+        if where is None or str(e).startswith(where):
+            raise
+        raise SVGError(f"{where}: {e}") from e
+    except ValueError as e:
+        raise SVGError(f"{where}: {e}" if where else str(e)) from e
 
 
 def document_size(scene_or_text) -> Size:
@@ -60,11 +72,26 @@ def document_size(scene_or_text) -> Size:
     return read_scene(read_source(scene_or_text))[1]
 
 
-def read_scene(text: str, base_dir: Optional[str] = None) -> Tuple[S.Scene, Size]:
+def read_scene(text: str, base_dir: Optional[str] = None, where: Optional[str] = None) -> Tuple[S.Scene, Size]:
     """(Scene, float canvas size (w, h) in px before rounding) of SVG ``text``;
-    ``base_dir``: the folder relative <image> file hrefs resolve against (None: not read)."""
-    loader = Loader(text, base_dir)
-    scene = root_scene(loader)
+    ``base_dir``: the folder relative <image> file hrefs resolve against (None: not read).
+
+    Every failure is a ValueError (an SVGError naming the place where it can): exceptions
+    of other kinds from anything underneath (the XML parser, Pillow, NumPy, memory) are
+    turned into one, naming ``where`` (the file) and the exception's type."""
+    try:
+        # NumPy's overflow / invalid warnings are not SVGWarnings: what they flag (inf, nan)
+        # is refused by the finite checks, which name the element
+        with np.errstate(all="ignore"):
+            loader = Loader(text, base_dir)
+            check_expansion(loader)
+            scene = root_scene(loader)
+            check_scene(scene)
+    except ValueError:
+        raise
+    except Exception as e:   # the edge: no foreign exception leaves load_svg
+        place = f"{where}: " if where else ""
+        raise SVGError(f"{place}cannot read the SVG ({type(e).__name__}: {str(e)[:200]})") from e
     return scene, loader.doc_size
 
 
@@ -85,8 +112,11 @@ def root_scene(loader: Loader) -> S.Scene:
     # any group). None for an empty document, so that save -> load gives the same tree.
     opacity = layer_opacity(loader, root, style)
     if children and (vb or opacity is not None):
-        mat = (viewbox_transform(vb, (0.0, 0.0, width, height), root.attrs.get("preserveAspectRatio", ""))
-               if vb else np.eye(3))
+        try:
+            mat = (viewbox_transform(vb, (0.0, 0.0, width, height), root.attrs.get("preserveAspectRatio", ""))
+                   if vb else np.eye(3))
+        except ValueError as e:
+            raise SVGError(f"{describe(root)}: viewBox: {e}") from None
         children = [S.Group(children=tuple(children), transform=mat, opacity=opacity, id=root.attrs.get("id"))]
     background = (0.0, 0.0, 0.0, 0.0)
     bg = specified(loader, root).get("background-color")
@@ -112,9 +142,9 @@ def _canvas(loader, root, fs):
     elif height is None:
         height = width * (vb[3] / vb[2]) if vb else 100.0
     if not (width > 0 and height > 0):
-        raise ValueError(f"<svg>: canvas size {width!r} x {height!r} must be positive")
+        raise SVGError(f"<svg>: canvas size {width!r} x {height!r} must be positive")
     if width > MAX_CANVAS or height > MAX_CANVAS:
-        raise ValueError(f"<svg>: canvas size {width:g} x {height:g} exceeds {MAX_CANVAS} px")
+        raise SVGError(f"<svg>: canvas size {width:g} x {height:g} exceeds {MAX_CANVAS} px")
     return width, height, vb
 
 

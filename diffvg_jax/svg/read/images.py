@@ -21,10 +21,12 @@ becomes a :class:`diffvg_jax.Rect` filled with a :class:`diffvg_jax.ImagePaint`:
 
 save_svg writes such a Rect (no stroke, square corners) back as an <image> with x, y,
 width, height = the Rect, preserveAspectRatio="none" and a PNG data URI (8 bits: what other
-viewers see), plus, in our namespace, the exact float32 arrays that load_svg prefers:
-``dv:pixels="h w BASE64"`` (raw little-endian float32 RGBA, row-major),
-``dv:image-transform`` (the ImagePaint.transform) and ``dv:fill-opacity`` when not 1. So
-``load_svg(save_svg(scene))`` is bit-identical. Other viewers draw the PNG stretched over the
+viewers see), plus, in our namespace, ``dv:image-transform`` (the ImagePaint.transform,
+used whatever the pixels come from), ``dv:fill-opacity`` when not 1 and, only when the
+pixels are not exactly 8-bit values (k / 255, what a decoded PNG gives), the exact float32
+pixels ``dv:pixels="h w BASE64"`` (raw little-endian float32 RGBA, row-major) that load_svg
+then prefers. So ``load_svg(save_svg(scene))`` is bit-identical, and an image read from a
+PNG is written as that PNG alone. Other viewers draw the PNG stretched over the
 Rect, which is the same picture when the Rect is the placed image (``meet`` / ``none``).
 """
 from __future__ import annotations
@@ -35,15 +37,17 @@ import io
 import os
 import re
 import urllib.parse
+import warnings
 
 import numpy as np
-from PIL import Image, UnidentifiedImageError
+from PIL import Image
 
 from ... import scene as S
+from ..dom.xmlsafe import read_regular_file
 from ..errors import describe
 from ..values.transforms import parse_transform, viewbox_transform
 from ..values.units import parse_opacity
-from .coords import length
+from .coords import length, positive32
 from .styles import layer_opacity
 
 MAX_IMAGE_SIDE = 4096                  # decoded pixels per side
@@ -60,23 +64,29 @@ def source_dir(source):
 
 
 def decode_image(data: bytes) -> np.ndarray:
-    """Straight RGBA float32 (h, w, 4) in [0, 1] of PNG / JPEG bytes; ValueError saying why not."""
+    """Straight RGBA float32 (h, w, 4) in [0, 1] of PNG / JPEG bytes; ValueError saying why not.
+
+    The size in the header is checked before anything is decoded, and every Pillow error
+    (DecompressionBombError, truncated data, ...) becomes a ValueError."""
     if data.lstrip()[:1] == b"<":
         raise ValueError("SVG images are not supported")
     try:
-        im = Image.open(io.BytesIO(data))
-    except (UnidentifiedImageError, OSError, ValueError):
-        raise ValueError("not a decodable PNG or JPEG image") from None
-    if im.format not in ("PNG", "JPEG"):
-        raise ValueError(f"{im.format} images are not supported (PNG, JPEG)")
-    w, h = im.size
-    if not (1 <= w <= MAX_IMAGE_SIDE and 1 <= h <= MAX_IMAGE_SIDE):
-        raise ValueError(f"image size {w} x {h} is outside 1 .. {MAX_IMAGE_SIDE} pixels per side")
-    try:
-        rgba = im.convert("RGBA")
-    except (OSError, ValueError, Image.DecompressionBombError) as e:
-        raise ValueError(f"the image data is broken ({e})") from None
-    return np.asarray(rgba, dtype=np.float32) / np.float32(255.0)
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore")   # Pillow's DecompressionBombWarning: we check the size
+            im = Image.open(io.BytesIO(data))
+            if im.format not in ("PNG", "JPEG"):
+                raise ValueError(f"{im.format} images are not supported (PNG, JPEG)")
+            w, h = im.size
+            if not (1 <= w <= MAX_IMAGE_SIDE and 1 <= h <= MAX_IMAGE_SIDE):
+                raise ValueError(f"image size {w} x {h} is outside 1 .. {MAX_IMAGE_SIDE} pixels per side")
+            rgba = np.asarray(im.convert("RGBA"), dtype=np.float32)
+    except ValueError:
+        raise
+    except Exception as e:   # Pillow raises many kinds (OSError, SyntaxError, DecompressionBombError, ...)
+        raise ValueError(f"not a decodable PNG or JPEG image ({type(e).__name__}: {str(e)[:80]})") from None
+    if rgba.ndim != 3 or rgba.shape[2] != 4:
+        raise ValueError("not a decodable PNG or JPEG image")
+    return rgba / np.float32(255.0)
 
 
 def image(loader, node, style, viewport, transform) -> list:
@@ -102,7 +112,7 @@ def image(loader, node, style, viewport, transform) -> list:
         if w < 0 or h < 0:
             loader.warn(f"{describe(node)}: negative width or height (not rendered)")
         return []
-    image_t = _exact_transform(loader, node) if exact is not None else None
+    image_t = _exact_transform(loader, node)
     if image_t is not None:
         lo, hi = [x, y], [x + w, y + h]   # float64 sums, as for <rect>: exact round trip
     else:
@@ -112,8 +122,8 @@ def image(loader, node, style, viewport, transform) -> list:
                image_t[1, 2] + image_t[1, 1] * ih)
         lo = [max(x, ext[0]), max(y, ext[1])]
         hi = [min(x + w, ext[2]), min(y + h, ext[3])]
-        if not (hi[0] > lo[0] and hi[1] > lo[1]):
-            return []
+    if not positive32(lo, hi):
+        return []
     fill_opacity = 1.0
     if "dv:fill-opacity" in node.attrs:
         got = parse_opacity(node.attrs["dv:fill-opacity"])
@@ -217,11 +227,5 @@ def _read_file(loader, href):
         raise ValueError(f"file href {href[:80]!r} leaves the SVG's folder (not loaded)")
     if path.lower().endswith((".svg", ".svgz")):
         raise ValueError("SVG images are not supported")
-    try:
-        size = os.path.getsize(full)
-        if size > MAX_IMAGE_BYTES:
-            raise ValueError(f"image file {href[:80]!r} is {size} bytes; the limit is {MAX_IMAGE_BYTES}")
-        with open(full, "rb") as f:
-            return f.read()
-    except OSError as e:
-        raise ValueError(f"cannot read image file {href[:80]!r}: {e.strerror or e}") from None
+    return read_regular_file(full, MAX_IMAGE_BYTES, f"image file {href[:80]!r}")
+

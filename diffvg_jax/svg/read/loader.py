@@ -18,7 +18,7 @@ from typing import Dict, List, Optional, Set, Tuple
 from .. import errors
 from ..dom import css
 from ..dom.xmlsafe import Node, parse_document
-from ..errors import Reporter, describe
+from ..errors import Reporter, SVGError, describe
 from . import tree
 
 
@@ -27,11 +27,12 @@ class Loader:
 
     Attributes:
       report: the Reporter (each distinct warning once).
-      root: the <svg> root Node; ids: id -> first Node with it; rules: the CSS rules.
+      root: the <svg> root Node; ids: id -> first Node with it; rules: the CSS rules
+        (a css.RuleIndex).
       base_dir: folder that relative <image> file hrefs resolve against, or None.
       doc_size: float (w, h) canvas size in px, set when the root is read.
-      shape_count, point_count: shapes and path points emitted so far (errors.MAX_SHAPES /
-        errors.MAX_POINTS).
+      shape_count, point_count, dash_count: shapes, path points and dashes emitted so far
+        (errors.MAX_SHAPES / errors.MAX_POINTS / errors.MAX_DASHES).
       specified_styles, dom_styles: caches id(node) -> style dict (see styles.py).
       use_recursion: cache id(<use>) -> whether expanding it recurses (tree.py).
       masking_active: ids of the clipPath / mask elements being built (cycle check).
@@ -44,7 +45,7 @@ class Loader:
         self.report = Reporter()
         self.root: Node = parse_document(text, self.report.warn)
         self.ids: Dict[str, Node] = {}
-        self.rules: List[css.Rule] = []
+        rules: List[css.Rule] = []
         for node in self.root.iter():
             if not node.is_svg:
                 continue
@@ -52,11 +53,15 @@ class Loader:
             if ident is not None:
                 self.ids.setdefault(ident.strip(), node)   # first wins, as in browsers
             if node.tag == "style" and node.attrs.get("type", "text/css").strip() in ("", "text/css"):
-                self.rules += css.parse_stylesheet(node.text, self.report.warn, len(self.rules))
+                rules += css.parse_stylesheet(node.text, self.report.warn, len(rules))
+                if len(rules) > errors.MAX_CSS_RULES:
+                    raise SVGError(f"{describe(node)}: the style sheets have more than {errors.MAX_CSS_RULES} rules")
+        self.rules = css.RuleIndex(rules, errors.MAX_CSS_TESTS)
         self.base_dir = base_dir
         self.doc_size: Tuple[float, float] = (100.0, 100.0)
         self.shape_count = 0
         self.point_count = 0
+        self.dash_count = 0
         self.specified_styles: Dict[int, Dict[str, str]] = {}
         self.dom_styles: Dict[int, Dict[str, str]] = {}
         self.use_recursion: Dict[int, bool] = {}
@@ -77,14 +82,14 @@ class Loader:
         """Count one emitted shape; ValueError past errors.MAX_SHAPES."""
         self.shape_count += 1
         if self.shape_count > errors.MAX_SHAPES:
-            raise ValueError(f"{describe(node)}: the drawing has more than {errors.MAX_SHAPES} shapes "
+            raise SVGError(f"{describe(node)}: the drawing has more than {errors.MAX_SHAPES} shapes "
                              "(after <use> expansion)")
 
     def count_points(self, node: Node, n: int) -> None:
         """Count ``n`` emitted path points; ValueError past errors.MAX_POINTS."""
         self.point_count += n
         if self.point_count > errors.MAX_POINTS:
-            raise ValueError(f"{describe(node)}: the drawing has more than {errors.MAX_POINTS} path points")
+            raise SVGError(f"{describe(node)}: the drawing has more than {errors.MAX_POINTS} path points")
 
     def children_of(self, node, style, viewport, depth, use_stack) -> list:
         """tree.children_of: the recursion hook of the helper modules (module docstring)."""

@@ -12,7 +12,7 @@ from ... import scene as S
 from ..dom.css import parse_url
 from ..errors import MAX_DEPTH, describe
 from ..values.transforms import bbox_matrix
-from ..values.units import length_or, parse_fraction, parse_offset, parse_opacity, viewport_diagonal
+from ..values.units import parse_fraction, parse_length, parse_offset, parse_opacity, viewport_diagonal
 from . import patterns
 from .coords import transform_about_origin, user_viewport
 from .styles import color_of, dom_style, fallback
@@ -113,12 +113,13 @@ def gradient(loader, grad, bbox, user, which):
         text = attr(name, (grad.tag,))
         if text is None:
             return default
-        if obb:
-            try:
+        try:
+            if obb:
                 return parse_fraction(text)
-            except ValueError:
-                return default
-        return length_or(text, default, percent_of=vp[axis] if axis in (0, 1) else viewport_diagonal(*vp))
+            return parse_length(text, percent_of=vp[axis] if axis in (0, 1) else viewport_diagonal(*vp))
+        except ValueError as e:
+            loader.warn(f"{describe(grad)}: {name}: {e} (using the default)")
+            return default
 
     if obb:
         x0, y0, x1, y1 = bbox

@@ -10,14 +10,15 @@ from typing import Callable, List, NamedTuple, Optional
 import numpy as np
 
 from ... import scene as S
-from ..errors import MAX_DASHES, MAX_POINTS, describe
+from .. import errors
+from ..errors import SVGError, describe, finite32
 from ..outlines import (BBox, bbox_points, bbox_subpaths, dash_subpaths, ellipse_subpath, path_arrays,
                         poly_subpath, rect_subpath)
 from ..values import paths
 from ..values.paths import Subpath
 from ..values.units import parse_length, parse_numbers, parse_opacity, split_list, viewport_diagonal
 from . import markers
-from .coords import diagonal_length, length
+from .coords import diagonal_length, length, positive32
 from .paint_servers import paint
 from .styles import layer_opacity
 
@@ -82,11 +83,17 @@ def shape(loader, node, style, viewport, transform, depth=0, use_stack=()) -> li
 def _painted(loader, node, geom: Geometry, fill, stroke, common: dict, dashes) -> list:
     """The shape with fill and stroke, or (dashed) its fill-only shape and the dash Path."""
     ident = node.attrs.get("id")
+    check_numbers({**common, **geom.kwargs})
     if dashes is None:
         loader.count_shape(node)
         return [geom.make(fill=fill, stroke=stroke, id=ident, **common, **geom.kwargs)]
     pattern, offset = dashes
-    dash_subs = dash_subpaths(geom.outline(), pattern, offset, common["line_cap"] != "butt", MAX_DASHES)
+    try:
+        dash_subs = dash_subpaths(geom.outline(), pattern, offset, common["line_cap"] != "butt",
+                                  errors.MAX_DASHES - loader.dash_count)
+    except ValueError as e:
+        raise SVGError(f"{describe(node)}: {e} (the limit counts every dash of the document)") from None
+    loader.dash_count += len(dash_subs)
     out = []
     if fill is not None:
         loader.count_shape(node)
@@ -101,6 +108,14 @@ def _painted(loader, node, geom: Geometry, fill, stroke, common: dict, dashes) -
         dash = S.Path(fill=None, stroke=stroke, id=(ident + "-dashes") if ident else None, **dcommon, **kw)
         out = [dash] + out if common["paint_order"] == "stroke" else out + [dash]
     return out
+
+
+def check_numbers(kwargs: dict) -> None:
+    """ValueError naming the first scene argument (number or array) that is not finite in
+    float32 (a sum such as x + width can overflow although each number is finite)."""
+    for name, value in kwargs.items():
+        if isinstance(value, (float, int, np.ndarray, list)) and not isinstance(value, bool):
+            finite32(value, name.replace("_", "-"))
 
 
 def geometry(loader, node, style, viewport) -> Optional[Geometry]:
@@ -135,6 +150,8 @@ def _rect(loader, node, L) -> Optional[Geometry]:
         if w < 0 or h < 0:
             loader.warn(f"{describe(node)}: negative width or height (not rendered)")
         return None
+    if not positive32([x, y], [x + w, y + h]):
+        return None   # zero size once stored as float32: what save_svg writes and reads back
     rx_c, ry_c = min(rx, w / 2), min(ry, h / 2)   # the renderer clamps the same way
     kw = dict(p_min=[x, y], p_max=[x + w, y + h], corner_radius=[rx, ry])
     return Geometry(S.Rect, kw, (x, y, x + w, y + h),
@@ -154,8 +171,8 @@ def _ellipse(tag, L) -> Optional[Geometry]:
             return None
         rx = ry if rx is None else rx
         ry = rx if ry is None else ry
-    if rx <= 0 or ry <= 0:
-        return None
+    if rx <= 0 or ry <= 0 or np.float32(rx) <= 0 or np.float32(ry) <= 0:
+        return None   # (zero once stored as float32: as save_svg writes it and load reads it back)
     if tag == "circle":
         make, kw = S.Circle, dict(center=[cx, cy], radius=rx)
     else:
@@ -181,7 +198,7 @@ def _poly(loader, node, closed: bool) -> Optional[Geometry]:
 
 def _path(loader, node) -> Optional[Geometry]:
     try:
-        subs = paths.parse_path_data(node.attrs.get("d", ""), MAX_POINTS)
+        subs = paths.parse_path_data(node.attrs.get("d", ""), errors.MAX_POINTS, errors.MAX_PATH_SEGMENTS)
     except paths.PathDataError as e:
         loader.warn(f"{describe(node)}: d: {e} (drawn up to the error)")
         subs = e.subpaths

@@ -12,7 +12,7 @@ from ... import scene as S
 from ..dom import css
 from ..dom.xmlsafe import Node
 from ..values.colors import RGBA, parse_color
-from ..values.units import DEFAULT_FONT_SIZE, parse_length, parse_opacity
+from ..values.units import DEFAULT_FONT_SIZE, parse_float, parse_length, parse_opacity
 
 # property -> (inherited, initial value)
 PROPERTIES = {
@@ -42,7 +42,7 @@ def specified(loader, node: Node) -> Dict[str, str]:
     got = loader.specified_styles.get(id(node))
     if got is None:
         pres = {k: v for k, v in node.attrs.items() if k in PROPERTIES and k not in _NOT_PRESENTATION}
-        got = css.cascade(node, loader.rules, pres) if (loader.rules or "style" in node.attrs) else pres
+        got = css.cascade(node, loader.rules, pres) if (loader.rules.rules or "style" in node.attrs) else pres
         got = {k: v.strip() for k, v in got.items()}
         loader.specified_styles[id(node)] = got
     return got
@@ -99,7 +99,7 @@ def is_valid(name: str, value: str) -> bool:
         return value in _KEYWORDS[name]
     if name == "stroke-miterlimit":
         try:
-            return float(value) >= 1
+            return parse_float(value) >= 1
         except ValueError:
             return False
     return True

@@ -10,7 +10,7 @@ from __future__ import annotations
 import numpy as np
 
 from ... import scene as S
-from ..errors import MAX_DEPTH, describe
+from ..errors import MAX_DEPTH, SVGError, describe
 from ..values.transforms import translate, viewbox_transform
 from . import clipmask, images, shapes
 from .coords import axis_length, length, transform_of, viewbox
@@ -40,9 +40,21 @@ def element(loader, node, parent_style, viewport, depth, use_stack, bare=False) 
     """Scene objects (0, 1 or 2) for one element in rendering context.
 
     ``bare``: without the element's transform, clip-path and mask (the caller wraps the
-    result in a Group that carries them)."""
+    result in a Group that carries them). A failure inside becomes an SVGError naming the
+    innermost element it happened in (errors already placed pass through)."""
+    try:
+        return _element(loader, node, parent_style, viewport, depth, use_stack, bare)
+    except SVGError:
+        raise
+    except ValueError as e:
+        raise SVGError(f"{describe(node)}: {e}") from e
+    except (ArithmeticError, LookupError, TypeError, AttributeError, RecursionError) as e:
+        raise SVGError(f"{describe(node)}: cannot be read ({type(e).__name__}: {str(e)[:200]})") from e
+
+
+def _element(loader, node, parent_style, viewport, depth, use_stack, bare) -> list:
     if depth > MAX_DEPTH:
-        raise ValueError(f"{describe(node)}: nesting (with <use>) deeper than {MAX_DEPTH} levels")
+        raise SVGError(f"{describe(node)}: nesting (with <use>) deeper than {MAX_DEPTH} levels")
     if not node.is_svg:
         return []
     tag = node.tag
@@ -143,7 +155,7 @@ def _recursive(loader, use_node, path=()) -> bool:
     if id(use_node) in memo:
         return memo[id(use_node)]
     if len(path) > MAX_DEPTH:
-        raise ValueError(f"{describe(use_node)}: <use> chain deeper than {MAX_DEPTH}")
+        raise SVGError(f"{describe(use_node)}: <use> chain deeper than {MAX_DEPTH}")
     target = loader.referenced(use_node)
     result = False
     if target is not None:

@@ -13,14 +13,15 @@ from typing import Tuple
 
 from PIL import ImageColor
 
-from .units import fmt32
+from .units import fmt32, parse_float, split_list
 
 RGBA = Tuple[float, float, float, float]
 
 # PIL carries the CSS colour keyword table (CSS Color 3 + rebeccapurple); reuse the data.
 _NAMED = {name: ImageColor.colormap[name] for name in ImageColor.colormap}
-_FUNC = re.compile(r"^(rgba?|hsla?)\(\s*(.*?)\s*\)$", re.S | re.I)
-_HEX = re.compile(r"^#([0-9a-fA-F]{3,8})$")
+_FUNCS = ("rgba", "rgb", "hsla", "hsl")
+_HEX = re.compile(r"#([0-9a-fA-F]{3,8})")
+MAX_COLOR_CHARS = 1000   # a longer value is not a colour (checked before any parsing)
 
 
 def _clamp01(x: float) -> float:
@@ -28,13 +29,17 @@ def _clamp01(x: float) -> float:
 
 
 def _number(tok: str, what: str) -> float:
-    try:
-        v = float(tok)
-    except ValueError:
-        raise ValueError(f"bad {what} {tok!r}") from None
-    if v != v or v in (float("inf"), float("-inf")):
-        raise ValueError(f"non-finite {what} {tok!r}")
-    return v
+    return parse_float(tok, what)
+
+
+def _function(s: str, low: str):
+    """(kind, body) of 'rgb(...)' style text, or None: split by hand, in linear time."""
+    if not low.endswith(")"):
+        return None
+    for kind in _FUNCS:
+        if low.startswith(kind + "("):
+            return kind, s[len(kind) + 1:-1].strip()
+    return None
 
 
 def _channel(tok: str) -> float:
@@ -52,6 +57,8 @@ def _alpha(tok: str) -> float:
 def parse_color(text: str) -> RGBA:
     """Parse one CSS colour (no 'currentColor', no 'none'); ValueError if it is not one."""
     s = text.strip()
+    if len(s) > MAX_COLOR_CHARS:
+        raise ValueError(f"not a CSS colour: {s[:40]!r}... ({len(s)} characters)")
     low = s.lower()
     if "icc-color(" in low:
         s = s[:low.index("icc-color(")].strip()
@@ -61,7 +68,7 @@ def parse_color(text: str) -> RGBA:
     if low in _NAMED:
         s = _NAMED[low]
         low = s
-    m = _HEX.match(s)
+    m = _HEX.fullmatch(s)
     if m:
         h = m.group(1)
         if len(h) in (3, 4):
@@ -73,15 +80,15 @@ def parse_color(text: str) -> RGBA:
         if len(vals) == 3:
             vals.append(255)
         return tuple(v / 255.0 for v in vals)
-    m = _FUNC.match(s)
-    if not m:
-        raise ValueError(f"not a CSS colour: {text.strip()!r}")
-    kind, body = m.group(1).lower(), m.group(2)
+    got = _function(s, low)
+    if got is None:
+        raise ValueError(f"not a CSS colour: {text.strip()[:40]!r}")
+    kind, body = got
     if "/" in body:
         main, _, alpha = body.partition("/")
-        parts = [p for p in re.split(r"[\s,]+", main.strip()) if p] + [alpha.strip()]
+        parts = split_list(main) + [alpha.strip()]
     else:
-        parts = [p for p in re.split(r"\s*,\s*|\s+", body) if p]
+        parts = split_list(body)
     if len(parts) not in (3, 4):
         raise ValueError(f"{kind}() needs 3 or 4 values: {text.strip()!r}")
     a = _alpha(parts[3]) if len(parts) == 4 else 1.0

@@ -16,7 +16,9 @@ from dataclasses import dataclass, field
 from typing import List, Optional
 
 import numpy as np
+import regex
 
+from ..errors import FLOAT32_MAX
 from .units import NUMBER
 
 ARC_TOLERANCE = 1e-3  # max distance (user units) between an arc and its cubics
@@ -51,7 +53,7 @@ class Subpath:
 # ---------------------------------------------------------------------------------------
 
 _ARGS = {"M": 2, "L": 2, "H": 1, "V": 1, "C": 6, "S": 4, "Q": 4, "T": 2, "A": 7, "Z": 0}
-_NUM = re.compile(NUMBER)
+_NUM = regex.compile(NUMBER)
 _SEP = re.compile(r"[\s,]*")
 _WS = re.compile(r"\s*")
 
@@ -67,9 +69,10 @@ class PathDataError(ValueError):
 # One pass of a state machine (position, current point and subpath, reflected control
 # point, previous command, point count) that every command reads and updates.
 # long-function: split up, all of that state would be threaded through each piece.
-def parse_path_data(d: str, max_points: int = 2_000_000) -> List[Subpath]:
+def parse_path_data(d: str, max_points: int = 2_000_000, max_segments: int = 100_000) -> List[Subpath]:
     """Parse SVG path data. On an error, raises PathDataError carrying the subpaths read
-    up to the error (SVG: render up to the first error)."""
+    up to the error (SVG: render up to the first error). More than ``max_points`` control
+    points or ``max_segments`` segments (arcs counted as their cubics) is such an error."""
     subpaths: List[Subpath] = []
     cur: Optional[Subpath] = None
     pos, n = 0, len(d)
@@ -77,10 +80,11 @@ def parse_path_data(d: str, max_points: int = 2_000_000) -> List[Subpath]:
     last_ctrl = None      # reflected control point for S / T
     last_cmd = ""
     cmd = None
-    npts = 0
+    npts = nsegs = 0
 
     def fail(msg):
-        done = subpaths + ([cur] if cur is not None and cur not in subpaths else [])
+        # identity, not ==: a Subpath holds arrays, whose == has no truth value
+        done = subpaths + ([cur] if cur is not None and all(cur is not s for s in subpaths) else [])
         raise PathDataError(f"path data: {msg} at character {pos}", [s for s in done if s.segments])
 
     def read_number():
@@ -90,8 +94,8 @@ def parse_path_data(d: str, max_points: int = 2_000_000) -> List[Subpath]:
         if not m:
             fail(f"expected a number, found {d[pos:pos + 10]!r}" if pos < n else "missing number")
         v = float(m.group(0))
-        if not math.isfinite(v):
-            fail("non-finite number")
+        if not abs(v) <= FLOAT32_MAX:
+            fail("number not finite in float32")
         pos = m.end()
         return v
 
@@ -138,6 +142,8 @@ def parse_path_data(d: str, max_points: int = 2_000_000) -> List[Subpath]:
         base = point if rel else np.zeros(2)
         if up == "M":
             x, y = read_number(), read_number()
+            if not np.all(np.abs(base + (x, y)) <= FLOAT32_MAX):
+                fail("relative coordinates add up past float32")
             point = base + (x, y)
             if cur is not None and cur.segments:
                 subpaths.append(cur)
@@ -180,16 +186,29 @@ def parse_path_data(d: str, max_points: int = 2_000_000) -> List[Subpath]:
             rx, ry, rot = read_number(), read_number(), read_number()
             large, sweep = read_flag(), read_flag()
             p = base + (read_number(), read_number())
-            arc = arc_to_cubics(point, rx, ry, rot, large, sweep, p)
+            got = _checked_arc(point, rx, ry, rot, large, sweep, p)
+            if got is None:
+                fail("arc not computable in float32 (radii or end point too large)")
+            arc, marker_arc = got
+            if nsegs + len(arc) > max_segments:
+                fail(f"more than {max_segments} segments")
+            nsegs += len(arc)
             cur.segments += arc
             if arc:
                 if len(arc[0]) == 3:   # a true arc (not the straight line of a zero radius)
                     cur.marker_arcs = cur.marker_arcs or {}
-                    cur.marker_arcs[len(cur.commands)] = arc_marker_cubics(point, rx, ry, rot, large, sweep, p)
+                    cur.marker_arcs[len(cur.commands)] = marker_arc
                 cur.commands.append(len(arc))
-            npts += 3 * 4
+            npts += 3 * len(arc)
+            if npts > max_points:
+                fail(f"more than {max_points} points")
             point, last_ctrl, last_cmd = p, None, "A"
             continue
+        if not np.all(np.abs(seg) <= FLOAT32_MAX):
+            fail("relative coordinates add up past float32")
+        if nsegs >= max_segments:
+            fail(f"more than {max_segments} segments")
+        nsegs += 1
         cur.segments.append(seg)
         cur.commands.append(1)
         npts += len(seg)
@@ -208,6 +227,20 @@ def parse_path_data(d: str, max_points: int = 2_000_000) -> List[Subpath]:
 # ---------------------------------------------------------------------------------------
 
 
+def _checked_arc(p0, rx, ry, rot, large, sweep, p1):
+    """(arc_to_cubics, arc_marker_cubics) of an arc, or None when its numbers are not
+    finite in float32 (huge radii overflow the endpoint-to-centre conversion)."""
+    try:
+        with np.errstate(all="ignore"):   # overflow shows as inf / nan: checked below
+            arc = arc_to_cubics(p0, rx, ry, rot, large, sweep, p1)
+            marker = arc_marker_cubics(p0, rx, ry, rot, large, sweep, p1) if arc and len(arc[0]) == 3 else None
+    except (OverflowError, ValueError, ZeroDivisionError):
+        return None
+    if not all(np.all(np.abs(seg) <= FLOAT32_MAX) for seg in arc + (marker or [])):
+        return None
+    return arc, marker
+
+
 def _arc_pieces(radius: float, sweep: float) -> int:
     """Cubic pieces so that the radial error of each (Goldapp's bound) is <= ARC_TOLERANCE."""
     n = max(1, math.ceil(abs(sweep) / (math.pi / 2) - 1e-9))
@@ -224,7 +257,7 @@ def _resvg_arc_pieces(radius: float, sweep: float) -> int:
     """Cubic pieces resvg uses for an arc (kurbo's rule at tolerance 0.1 user units): about
     one per quarter turn at common sizes."""
     n_err = max((1.1163 * radius / 0.1) ** (1.0 / 6.0), 3.999_999)
-    return max(1, math.ceil(n_err * abs(sweep) / (2.0 * math.pi)))
+    return min(256, max(1, math.ceil(n_err * abs(sweep) / (2.0 * math.pi))))   # (as _arc_pieces: bounded)
 
 
 def ellipse_arc_cubics(center, rx, ry, phi, theta0, dtheta, pieces=None) -> List[np.ndarray]:

@@ -9,10 +9,14 @@ import math
 import re
 
 import numpy as np
+import regex
 
-from .units import NUMBER, finite, fmt32, length_or, split_list
+from ..errors import FLOAT32_MAX
+from .units import fmt32, length_or, parse_numbers, split_list
 
-_ITEM = re.compile(r"\s*,?\s*(matrix|translate|scale|rotate|skewX|skewY)\s*\(([^)]*)\)\s*,?", re.S)
+# possessive (linear-time) pattern of one transform item; its arguments are a number list
+_ITEM = regex.compile(r"\s*+,?+\s*+(matrix|translate|scale|rotate|skewX|skewY)\s*+\(([^)]*+)\)\s*+,?+")
+MAX_TRANSFORM_ITEMS = 1000   # items in one transform list
 _ARGC = {"matrix": (6,), "translate": (1, 2), "scale": (1, 2), "rotate": (1, 3),
          "skewX": (1,), "skewY": (1,)}
 
@@ -43,16 +47,19 @@ def rotate(deg, cx=0.0, cy=0.0) -> np.ndarray:
 def parse_transform(text: str) -> np.ndarray:
     """Parse a transform list; ValueError naming the bad item if malformed."""
     m_total = np.eye(3)
-    pos, text = 0, text.strip()
+    pos, text, items = 0, text.strip(), 0
     while pos < len(text):
         m = _ITEM.match(text, pos)
         if not m or m.end() == pos:
             raise ValueError(f"bad transform near {text[pos:pos + 20]!r}")
+        items += 1
+        if items > MAX_TRANSFORM_ITEMS:
+            raise ValueError(f"transform list has more than {MAX_TRANSFORM_ITEMS} items")
         name, body = m.group(1), m.group(2)
-        tokens = re.findall(NUMBER, body)
-        if re.sub(NUMBER, "", body).replace(",", "").strip():
-            raise ValueError(f"bad arguments in {name}({body.strip()})")
-        args = [finite(float(t), f"{name} argument") for t in tokens]
+        try:
+            args = parse_numbers(body, f"{name} arguments")
+        except ValueError as e:
+            raise ValueError(f"bad arguments in {name}({body.strip()[:40]}): {e.args[0]}") from None
         if len(args) not in _ARGC[name]:
             raise ValueError(f"{name}() takes {' or '.join(map(str, _ARGC[name]))} numbers, got {len(args)}")
         if name == "matrix":
@@ -68,6 +75,8 @@ def parse_transform(text: str) -> np.ndarray:
         else:
             mat = affine(1, math.tan(math.radians(args[0])), 0, 1, 0, 0)
         m_total = m_total @ mat
+        if not np.all(np.abs(m_total) <= FLOAT32_MAX):
+            raise ValueError(f"transform is not finite in float32 after {name}({body.strip()[:40]})")
         pos = m.end()
     return m_total
 
@@ -91,14 +100,21 @@ def viewbox_transform(vb, viewport, par: str) -> np.ndarray:
     slice_ = len(toks) > 1 and toks[1] == "slice"
     sx, sy = w / vw, h / vh
     if align == "none":
-        return np.array([[sx, 0, x - vx * sx], [0, sy, y - vy * sy], [0, 0, 1.0]])
+        return _finite_matrix(np.array([[sx, 0, x - vx * sx], [0, sy, y - vy * sy], [0, 0, 1.0]]))
     s = max(sx, sy) if slice_ else min(sx, sy)
     m = re.match(r"x(Min|Mid|Max)Y(Min|Mid|Max)$", align)
     ax, ay = (m.group(1), m.group(2)) if m else ("Mid", "Mid")
     frac = {"Min": 0.0, "Mid": 0.5, "Max": 1.0}
     tx = x - vx * s + frac[ax] * (w - vw * s)
     ty = y - vy * s + frac[ay] * (h - vh * s)
-    return np.array([[s, 0, tx], [0, s, ty], [0, 0, 1.0]])
+    return _finite_matrix(np.array([[s, 0, tx], [0, s, ty], [0, 0, 1.0]]))
+
+
+def _finite_matrix(m: np.ndarray) -> np.ndarray:
+    """``m`` itself; ValueError when an entry is not finite in float32."""
+    if not np.all(np.abs(m) <= FLOAT32_MAX):
+        raise ValueError("viewBox mapping is not finite in float32 (viewBox too small or too large)")
+    return m
 
 
 def parse_transform_origin(text: str, viewport):

@@ -9,33 +9,49 @@ normalised diagonal sqrt((w^2 + h^2) / 2), per the SVG spec).
 from __future__ import annotations
 
 import math
-import re
 from typing import List, Optional
 
 import numpy as np
+import regex
+
+from ..errors import FLOAT32_MAX
 
 DEFAULT_FONT_SIZE = 12.0
 
 _ABS = {"": 1.0, "px": 1.0, "in": 96.0, "cm": 96.0 / 2.54, "mm": 96.0 / 25.4,
         "pt": 4.0 / 3.0, "pc": 16.0}
-NUMBER = r"[+-]?(?:\d+\.?\d*|\.\d+)(?:[eE][+-]?\d+)?"
-_LENGTH = re.compile(rf"^\s*({NUMBER})\s*(px|in|cm|mm|pt|pc|em|ex|%)?\s*$")
-_NUM_RE = re.compile(NUMBER)
+# Linear-time patterns (the ``regex`` package): possessive quantifiers never give back what
+# they matched, so a number, a length or a list is read in one pass whatever follows it.
+NUMBER = r"[+-]?+(?:\d++(?:\.\d*+)?+|\.\d++)(?:[eE][+-]?+\d++)?+"
+_LENGTH = regex.compile(rf"\s*+({NUMBER})\s*+(px|in|cm|mm|pt|pc|em|ex|%)?+\s*+")
+_NUM_RE = regex.compile(NUMBER)
+_SEP = regex.compile(r"[\s,]*+")
 
 
 def finite(value: float, what: str) -> float:
-    """``value`` itself; ValueError naming ``what`` when it is inf or nan."""
-    if not math.isfinite(value):
-        raise ValueError(f"non-finite {what}")
+    """``value`` itself; ValueError naming ``what`` when it is inf or nan, or too large
+    for float32 (every number read from a file becomes a float32 scene leaf)."""
+    if not abs(value) <= FLOAT32_MAX:
+        raise ValueError(f"non-finite {what}" if not math.isfinite(value)
+                         else f"{what} is too large for float32")
     return value
+
+
+def parse_float(text: str, what: str = "number") -> float:
+    """One SVG number (no 'nan', 'inf', '1_0' as Python's float() would take), finite in
+    float32; ValueError naming ``what`` otherwise."""
+    m = _NUM_RE.fullmatch(text.strip())
+    if not m:
+        raise ValueError(f"bad {what} {text.strip()[:40]!r}")
+    return finite(float(m.group(0)), f"{what} {text.strip()[:40]!r}")
 
 
 def parse_length(text: str, *, font_size: float = DEFAULT_FONT_SIZE,
                  percent_of: Optional[float] = None) -> float:
     """One length in px. ValueError if malformed, non-finite, or a % without a reference."""
-    m = _LENGTH.match(text)
+    m = _LENGTH.fullmatch(text)
     if not m:
-        raise ValueError(f"bad length {text.strip()!r}")
+        raise ValueError(f"bad length {text.strip()[:40]!r}")
     value = float(m.group(1))
     unit = m.group(2) or ""
     if unit in _ABS:
@@ -46,14 +62,14 @@ def parse_length(text: str, *, font_size: float = DEFAULT_FONT_SIZE,
         out = value * font_size / 2.0
     else:
         if percent_of is None:
-            raise ValueError(f"percentage {text.strip()!r} not allowed here")
+            raise ValueError(f"percentage {text.strip()[:40]!r} not allowed here")
         out = value / 100.0 * percent_of
-    return finite(out, f"length {text.strip()!r}")
+    return finite(out, f"length {text.strip()[:40]!r}")
 
 
 def split_list(text: str) -> List[str]:
     """Tokens of a comma / whitespace separated list."""
-    return [t for t in re.split(r"[\s,]+", text.strip()) if t]
+    return text.replace(",", " ").split()
 
 
 def parse_numbers(text: str, what: str = "number list") -> List[float]:
@@ -62,17 +78,16 @@ def parse_numbers(text: str, what: str = "number list") -> List[float]:
     Stops at the first character that is not part of a number list and raises ValueError
     with the numbers read so far available as ``err.args[1]``."""
     out, pos, n = [], 0, len(text)
-    sep = re.compile(r"[\s,]*")
     while True:
-        pos = sep.match(text, pos).end()
+        pos = _SEP.match(text, pos).end()
         if pos >= n:
             return out
         m = _NUM_RE.match(text, pos)
         if not m:
             raise ValueError(f"bad {what} near {text[pos:pos + 12]!r}", out)
         v = float(m.group(0))
-        if not math.isfinite(v):
-            raise ValueError(f"non-finite value in {what}", out)
+        if not abs(v) <= FLOAT32_MAX:
+            raise ValueError(f"non-finite (in float32) value in {what}", out)
         out.append(v)
         pos = m.end()
 
@@ -96,9 +111,9 @@ def viewport_diagonal(w: float, h: float) -> float:
 
 def parse_fraction(text: str) -> float:
     """A number or a percentage as a fraction ('50%' -> 0.5, '0.5' -> 0.5). ValueError if
-    malformed; may return inf / nan (callers decide)."""
+    malformed or not finite in float32."""
     t = text.strip()
-    return float(t[:-1]) / 100.0 if t.endswith("%") else float(t)
+    return parse_float(t[:-1], "percentage") / 100.0 if t.endswith("%") else parse_float(t)
 
 
 def parse_opacity(text) -> Optional[float]:

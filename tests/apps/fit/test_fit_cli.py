@@ -14,6 +14,7 @@ import numpy as np
 import pytest
 from PIL import Image
 
+import diffvg_jax.apps.common.cli as cli
 from diffvg_jax.apps.common.artifacts import SnapshotWriter, load_image
 from diffvg_jax.apps.fit import fit
 from diffvg_jax.apps.fit.cli import main
@@ -155,6 +156,9 @@ def test_ctrl_c_saves_the_drawing_so_far(runs, monkeypatch):
     (["in.png", "--out", "o.svg", "--lr-points", "nan"], "--lr-points"),
     (["in.png", "--out", "o.svg", "--mode", "dots"], "invalid choice"),
     (["in.png"], "required: --out"),
+    (["in.png", "--out", "notimage.png/o.svg"], "is not a folder"),
+    (["in.png", "--out", "/proc/o.svg"], "--out: cannot write into '/proc'"),
+    (["in.png", "--out", "o.svg", "--snapshots", "notimage.png/snaps"], "--snapshots: "),
 ])
 def test_bad_input_exits_2_with_a_message(tmp_path, monkeypatch, args, message):
     monkeypatch.chdir(tmp_path)
@@ -164,3 +168,17 @@ def test_bad_input_exits_2_with_a_message(tmp_path, monkeypatch, args, message):
     assert code == 2
     assert message in err and "Traceback" not in err
     assert not (tmp_path / "o.svg").exists()
+
+
+def test_a_write_that_fails_after_fitting_is_one_line_with_status_2(tmp_path, monkeypatch):
+    """A write error the early check could not foresee (here: the folder disappears) still
+    ends in one line and exit status 2, not a traceback."""
+    def failing_save(*args, **kwargs):
+        raise PermissionError(13, "Permission denied", str(tmp_path / "o.svg"))
+
+    monkeypatch.chdir(tmp_path)
+    _make_image(tmp_path / "in.png")
+    monkeypatch.setattr(cli, "save_svg", failing_save)
+    code, err = _main(["in.png", "--out", "o.svg", "--iters", "1", "--paths", "1", "--size", "16"])
+    assert code == 2
+    assert "cannot write" in err and "Permission denied" in err and "Traceback" not in err
