@@ -3,9 +3,12 @@
 Public API (see README.md):
   scene model   Scene, Group, Path, Circle, Ellipse, Rect, Polygon, Polyline,
                 Solid, LinearGradient, RadialGradient, Pattern, ImagePaint, rgba, ClipPath, Mask
-  rendering     render(scene, *, width, height, ...); pieces_needed, depth_needed (static
+  rendering     render(scene or encoding, *, width, height, ...); encode, encode_batch,
+                Encoding (scenes as data: one compiled program per capacity class);
+                pieces_needed, depth_needed (static
                 budgets inside your own jit); keep_freed_memory (faster CPU runs),
-                enable_compilation_cache (compiled programs kept on disk)
+                enable_compilation_cache (compiled programs kept on disk),
+                prefer_fast_compilation (XLA:CPU flags: first calls 2-5x faster)
   SVG           load_svg, save_svg (module diffvg_jax.svg)
   applications  fit (painterly fitting), clipdraw, clip (the CLIP network in flax,
                 diffvg_jax.apps.clipdraw.clipnet; geometric clipping is ClipPath)
@@ -16,8 +19,8 @@ Layout (imports point down only; see CONTRIBUTING.md):
 from .scene import (Scene, Group, Path, Circle, Ellipse, Rect, Polygon, Polyline, Solid,
                     LinearGradient, RadialGradient, rgba, replace, identity_transform, ClipPath, Mask,
                     Pattern, ImagePaint)
-from .raster import render, pieces_needed, depth_needed
-from .runtime import enable_compilation_cache, keep_freed_memory
+from .raster import Encoding, depth_needed, encode, encode_batch, pieces_needed, render
+from .runtime import enable_compilation_cache, keep_freed_memory, prefer_fast_compilation
 
 __version__ = "0.1.0"
 

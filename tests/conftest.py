@@ -1,6 +1,12 @@
 """Shared pytest fixtures for the diffvg_jax test suite."""
-import jax
-import pytest
+from diffvg_jax.runtime import prefer_fast_compilation
+
+# Before any JAX computation: XLA:CPU's faster-compiling emitters (the suite is mostly
+# compilation; subprocesses and notebook kernels inherit the setting through XLA_FLAGS).
+prefer_fast_compilation()
+
+import jax  # noqa: E402
+import pytest  # noqa: E402
 
 
 @pytest.fixture

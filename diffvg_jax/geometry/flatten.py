@@ -58,19 +58,14 @@ def flatten_subpath(sub: Subpath, to_canvas, capacity: int, *, lift: bool = Fals
       piece, and the boundary stays within a third of the sagitta; V = 2 n capacity + 1.
     """
     n = sub.ctrl.shape[0]
-    tol = geometry_tolerance(lift)
-    t = flatten_parameters(apply_transform(to_canvas, sub.ctrl), capacity, tol)
-    pts = bezier(sub.ctrl, t)  # (n, K+1, 2)
     if lift:
-        tm = 0.5 * (t[:, :-1] + t[:, 1:])
-        mid_curve = bezier(sub.ctrl, tm)
-        chord_mid = 0.5 * (pts[:, :-1] + pts[:, 1:])
-        lifted = chord_mid + (4.0 / 3.0) * (mid_curve - chord_mid)
-        body = jnp.stack([pts[:, :-1], lifted], axis=2).reshape(-1, 2)
-        verts = jnp.concatenate([body, pts[-1:, -1]], axis=0)
+        per_segment = lifted_segments(sub.ctrl, apply_transform(to_canvas, sub.ctrl), capacity)
+        verts = jnp.concatenate([per_segment[:, :-1].reshape(-1, 2), per_segment[-1:, -1]], axis=0)
         mask = np.zeros(2 * n * capacity + 1, bool)
         mask[::2 * capacity] = True
         return verts, None, mask
+    t = flatten_parameters(apply_transform(to_canvas, sub.ctrl), capacity, geometry_tolerance(False))
+    pts = bezier(sub.ctrl, t)  # (n, K+1, 2)
     verts = jnp.concatenate([pts[:, :-1].reshape(-1, 2), pts[-1:, -1]], axis=0)
     widths = None
     if sub.widths is not None:
@@ -79,6 +74,23 @@ def flatten_subpath(sub: Subpath, to_canvas, capacity: int, *, lift: bool = Fals
     mask = np.zeros(n * capacity + 1, bool)
     mask[::capacity] = True
     return verts, widths, mask
+
+
+def lifted_segments(ctrl, ctrl_canvas, capacity: int):
+    """Lifted polylines of cubic segments, each on its own: float (n, 2 * capacity + 1, 2).
+
+    ctrl: float (n, 4, 2) control points in any units (user space); ctrl_canvas: the same
+    points in pixels, which set each segment's number of pieces (its flatness). Row s is
+    B_s(t_0), lifted midpoint, B_s(t_1), ..., lifted midpoint, B_s(1) (see
+    :func:`flatten_subpath`); pieces a segment does not need repeat its end point.
+    """
+    t = flatten_parameters(ctrl_canvas, capacity, geometry_tolerance(True))
+    pts = bezier(ctrl, t)                                            # (n, K + 1, 2)
+    mid_curve = bezier(ctrl, 0.5 * (t[:, :-1] + t[:, 1:]))
+    chord_mid = 0.5 * (pts[:, :-1] + pts[:, 1:])
+    lifted = chord_mid + (4.0 / 3.0) * (mid_curve - chord_mid)
+    body = jnp.stack([pts[:, :-1], lifted], axis=2).reshape(ctrl.shape[0], 2 * capacity, 2)
+    return jnp.concatenate([body, pts[:, -1:]], axis=1)
 
 
 def geometry_tolerance(lift: bool) -> float:

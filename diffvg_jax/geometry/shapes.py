@@ -37,7 +37,7 @@ class Subpath:
 
 
 # Degree elevation to cubic, as weights over the segment's own points (row j = control j).
-_ELEVATE = {
+ELEVATION = {
     1: np.array([[1, 0], [2 / 3, 1 / 3], [1 / 3, 2 / 3], [0, 1]], np.float64),
     2: np.array([[1, 0, 0], [1 / 3, 2 / 3, 0], [0, 2 / 3, 1 / 3], [0, 0, 1]], np.float64),
     3: np.eye(4, dtype=np.float64),
@@ -54,7 +54,7 @@ def _path_gather(path: Path):
         k = 0
         for s, d in enumerate(degs):
             src[s, :d + 1] = [start + (k + i) % n_points for i in range(d + 1)]
-            w[s, :, :d + 1] = _ELEVATE[d]
+            w[s, :, :d + 1] = ELEVATION[d]
             k += d
         plans.append((src, w, closed))
     return plans
@@ -80,7 +80,7 @@ def _line_subpath(points, closed, widths):
     w = np.zeros((k, 4, 4), np.float64)
     for s in range(k):
         src[s, :2] = [s, (s + 1) % n]
-        w[s, :, :2] = _ELEVATE[1]
+        w[s, :, :2] = ELEVATION[1]
     return [Subpath(_elevate(points, src, w), closed, None if widths is None else _elevate(widths, src, w))]
 
 
@@ -98,20 +98,20 @@ def _arc_quarter_units():
     return np.asarray(out, np.float64)
 
 
-_UNIT_ARCS = _arc_quarter_units()
+UNIT_ARCS = _arc_quarter_units()
 
 
 def _unit_arcs(dtype):
     # Cast explicitly: mixing the float64 numpy constant into float32 math once made JAX
     # reuse a float32 copy of it after x64 was switched on (an MLIR verifier error).
-    return jnp.asarray(_UNIT_ARCS, dtype)
+    return jnp.asarray(UNIT_ARCS, dtype)
 
 
 def _ellipse_ctrl(center, radius):
     return center + _unit_arcs(radius.dtype) * radius
 
 
-def _rect_ctrl(p_min, p_max, corner_radius):
+def rect_ctrl(p_min, p_max, corner_radius):
     """Rounded rectangle as 12 cubics: 4 sides and 4 corners of 2 arcs each (SVG clamps radii
     to half the size). Sides of zero length and corners of zero radius become degenerate
     segments, which cost nothing and keep the static structure."""
@@ -165,6 +165,6 @@ def shape_subpaths(shape) -> List[Subpath]:
         r = jnp.abs(jnp.asarray(shape.radius, float_dtype()))
         return [Subpath(_ellipse_ctrl(c, r), True)]
     if isinstance(shape, Rect):
-        return [Subpath(_rect_ctrl(jnp.asarray(shape.p_min, float_dtype()), jnp.asarray(shape.p_max, float_dtype()),
+        return [Subpath(rect_ctrl(jnp.asarray(shape.p_min, float_dtype()), jnp.asarray(shape.p_max, float_dtype()),
                                    jnp.asarray(shape.corner_radius, float_dtype())), True)]
     raise TypeError(f"not a shape: {type(shape).__name__}")

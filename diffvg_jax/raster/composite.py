@@ -136,34 +136,49 @@ def _mask_value(mask: MaskNode, layers: Layers, coverage, height, width):
 
 
 def composite_tiled(layers: Layers, winding, slot_layer, height, width):
-    """Premultiplied RGBA (H, W, 4) of a flat list of layers from tiled winding integrals.
-
-    winding float (D, NT, T, T) and slot_layer int32 (D, NT) as ``tiled_winding`` returns
-    them: each tile composites only its own slots, bottom first, with the closed form of
-    ``composite``; an empty slot (layer L) has alpha 0.
-    """
-    dt = float_dtype()
+    """Premultiplied RGBA (H, W, 4) of a flat list of layers from tiled winding integrals
+    (the per-structure path: ``layers`` as :func:`.layers.collect_layers` builds them)."""
     num_layers = layers.evenodd.shape[0]
-    evenodd = jnp.asarray(np.append(layers.evenodd, False))[slot_layer]
-    cov = jnp.where(evenodd[..., None, None], fill_rule_coverage(winding, "evenodd"),
-                    fill_rule_coverage(winding, "nonzero"))
-    colour = jnp.concatenate([layers.colour, jnp.zeros((1, 4), dt)])[slot_layer]         # (D, NT, 4)
-    scale = jnp.concatenate([layers.alpha, jnp.zeros((1,), dt)])[slot_layer] * colour[..., 3]
+    if not layers.images:
+        return composite_slots(jnp.asarray(layers.evenodd), layers.colour, layers.alpha, None, None, winding,
+                               slot_layer, height, width)
+    which = sorted(layers.images)
+    index = np.full(num_layers, len(which), np.int32)
+    index[which] = np.arange(len(which))
+    images = jnp.stack([layers.images[k] for k in which])
+    return composite_slots(jnp.asarray(layers.evenodd), layers.colour, layers.alpha, jnp.asarray(index), images,
+                           winding, slot_layer, height, width)
+
+
+def composite_slots(evenodd, colour, alpha, image_index, images, winding, slot_layer, height, width):
+    """Premultiplied RGBA (H, W, 4) from tiled winding integrals of a flat list of layers.
+
+    evenodd bool (L,), colour float (L, 4) straight RGBA of solid paints (1s for others),
+    alpha float (L,) opacity multipliers: per layer, as data. image_index int32 (L,) and
+    images float (I, H, W, 4) straight RGBA: the paint raster of each layer (index I: a
+    solid layer), or both None when every paint is solid. winding float (D, NT, T, T) and
+    slot_layer int32 (D, NT) as ``tiled_winding`` returns them: each tile composites only
+    its own slots, bottom first, with the closed form of :func:`composite`; an empty slot
+    (layer L) has alpha 0.
+    """
+    dt = colour.dtype
+    eo = jnp.concatenate([evenodd, jnp.zeros((1,), bool)])[slot_layer]
+    cov = jnp.where(eo[..., None, None], fill_rule_coverage(winding, "evenodd"), fill_rule_coverage(winding, "nonzero"))
+    colour = jnp.concatenate([colour, jnp.zeros((1, 4), dt)])[slot_layer]                # (D, NT, 4)
+    scale = jnp.concatenate([alpha, jnp.zeros((1,), dt)])[slot_layer] * colour[..., 3]
     a = cov * scale[..., None, None]
-    if not layers.images:  # solid paints only: one colour per slot
+    if images is None or images.shape[0] == 0:  # solid paints only: one colour per slot
         w = a * _transmittance(a)
         rgba = jnp.concatenate([colour[..., :3], jnp.ones_like(colour[..., :1])], -1)
         # A dot_general: XLA:CPU's reductions over the leading (slot) axis were 2x slower.
         return untile(jnp.einsum("dtyx,dtc->tyxc", w, rgba), height, width)
-    # Layers with a gradient paint: multiply in their paint image, tile by tile (solid
-    # layers read an all-ones image).
-    which = sorted(layers.images)
-    index = np.full(num_layers + 1, len(which), np.int32)
-    index[which] = np.arange(len(which))
-    tiled_images = [tile_image(layers.images[k]) for k in which]
-    stack = jnp.stack(tiled_images + [jnp.ones_like(tiled_images[0])])                  # (I + 1, NT, T, T, 4)
+    # Layers with a paint raster multiply it in, tile by tile (solid layers and empty slots
+    # read an all-ones raster).
+    tiled = jax.vmap(tile_image)(images)                                                  # (I, NT, T, T, 4)
+    stack = jnp.concatenate([tiled, jnp.ones_like(tiled[:1])])
+    index = jnp.concatenate([image_index, jnp.full((1,), images.shape[0], jnp.int32)])
     tiles = jnp.arange(slot_layer.shape[1])[None, :]
-    img = stack[jnp.asarray(index)[slot_layer], tiles]                                   # (D, NT, T, T, 4)
+    img = stack[index[slot_layer], tiles]                                                 # (D, NT, T, T, 4)
     a = a * img[..., 3]
     rgb = colour[..., None, None, :3] * img[..., :3]
     w = a * _transmittance(a)

@@ -1,6 +1,13 @@
 """``render``: scene -> image, with exact box-filtered coverage and analytic gradients.
 
-Pipeline (all inside one jit):
+Two routes:
+  * flat scenes (layers composite straight onto the canvas; groups may transform) are
+    encoded as data (:mod:`.encoding`) and drawn by the compile-once pipeline
+    (:mod:`.pipeline`): one compiled program per canvas size and capacity class;
+  * scenes with sub-layers (group opacity, clips, masks) are drawn by a program compiled
+    for their structure, as follows.
+
+Per-structure pipeline (all inside one jit):
   1. walk the scene tree into coverage layers and a compositing tree, and each layer's
      geometry into closed polygon edges in pixels (:mod:`.layers`); paints other than solid
      colours are evaluated at the pixel centres (pattern tiles drawn by :mod:`.patterns`,
@@ -37,12 +44,16 @@ from diffvg_jax.scene import Scene
 from .budgets import (DEFAULT_CURVE_PIECES, SMALL_SCENE_LAYERS, auto_budget, count_layers, default_budget,
                       round_depth, traced_depth_needed, traced_pieces_needed, warn_budget)
 from .composite import composite, composite_tiled
+from .encoding import (Encoding, count_depth_program, count_pieces_program, encode_flat, fill_edges,
+                       stroke_edges)
 from .layers import collect_edge_count, collect_layers, is_flat
+from .leaves import concrete_value
 from .patterns import paint_with_tiles, resolve_resolutions
+from .pipeline import render_encoding_jit, stack_encodings
 from .validate import validate_scene
 
 __all__ = ["DEFAULT_CURVE_PIECES", "SMALL_SCENE_LAYERS", "auto_budget", "count_layers", "depth_needed",
-           "pieces_needed", "render", "render_traced", "round_depth", "traced_depth_needed", "traced_pieces_needed",
+           "encode", "encode_batch", "pieces_needed", "render", "render_traced", "round_depth", "traced_depth_needed", "traced_pieces_needed",
            "program_cache_size", "clear_program_caches"]
 
 
@@ -90,7 +101,10 @@ _need_jit = jax.jit(traced_pieces_needed, static_argnums=(1, 2, 3))
 _depth_jit = jax.jit(traced_depth_needed, static_argnums=(1, 2, 3, 4))
 # Bounded (see diffvg_jax.runtime.program_cache): many scene structures in one process
 # would otherwise exhaust its memory mappings.
-_PROGRAMS = ProgramCaches(_render_jit, _need_jit, _depth_jit)
+_PROGRAMS = ProgramCaches(_render_jit, _need_jit, _depth_jit, render_encoding_jit, fill_edges, stroke_edges,
+                          count_pieces_program, count_depth_program)
+# Non-solid paints of encoded scenes: pattern tiles are drawn by the per-structure renderer.
+_PAINT_AT = functools.partial(paint_with_tiles, render_content=render_traced)
 
 
 def program_cache_size() -> int:
@@ -105,6 +119,53 @@ def clear_program_caches():
 
 def _is_concrete(scene) -> bool:
     return not any(isinstance(x, jax.core.Tracer) for x in jax.tree_util.tree_leaves(scene))
+
+
+def _check_options(curve_pieces, max_pieces, max_depth):
+    if not isinstance(curve_pieces, (int, np.integer)) or curve_pieces < 1:
+        raise ValueError(f"render: curve_pieces must be a positive int, got {curve_pieces!r}")
+    for name, v in (("max_pieces", max_pieces), ("max_depth", max_depth)):
+        if v is not None and (isinstance(v, bool) or not isinstance(v, (int, np.integer)) or v < 1):
+            raise ValueError(f"render: {name} must be a positive int, got {v!r}")
+
+
+def encode(scene: Scene, *, width: Optional[int] = None, height: Optional[int] = None,
+           curve_pieces: int = DEFAULT_CURVE_PIECES, max_pieces: Optional[int] = None,
+           max_depth: Optional[int] = None, check_budget: bool = True) -> Encoding:
+    """The scene as flat padded arrays (:class:`~diffvg_jax.raster.encoding.Encoding`).
+
+    ``render(encode(scene, ...))`` draws the same image as ``render(scene, ...)``, through
+    one compiled program per canvas size and capacity class whatever the scene's structure
+    (the class is the padded number of edges, layers and paint rasters, powers of two).
+    Differentiable in the scene's leaves; budgets as in :func:`render` (counted exactly
+    when the scene's values are concrete, also under eager ``jax.grad``).
+
+    Raises ValueError for scenes that composite in sub-layers (group opacity, clips,
+    masks, a shape with fill and stroke under an opacity): ``render(scene)`` draws those
+    with a program compiled for their structure.
+    """
+    if not isinstance(scene, Scene):
+        raise ValueError(f"encode: scene must be a diffvg_jax.Scene, got {type(scene).__name__}")
+    validate_scene(scene)
+    width, height = _canvas_size(scene, width, height)
+    _check_options(curve_pieces, max_pieces, max_depth)
+    if _is_concrete(scene):
+        scene = resolve_resolutions(scene)
+    enc = encode_flat(scene, width=width, height=height, capacity=int(curve_pieces), paint_at=_PAINT_AT,
+                      max_pieces=max_pieces, max_depth=max_depth, check_budget=check_budget)
+    if enc is None:
+        raise ValueError("encode: this scene composites in sub-layers (group opacity, a clip or a mask, or a shape "
+                         "with both fill and stroke under an opacity), which the encoded pipeline does not draw "
+                         "yet; dv.render(scene) draws it with a program compiled for its structure")
+    return enc
+
+
+def encode_batch(scenes, *, width: Optional[int] = None, height: Optional[int] = None,
+                 curve_pieces: int = DEFAULT_CURVE_PIECES) -> Encoding:
+    """Scenes of any (different) structure as one batched Encoding (leading axis B), padded
+    to one capacity class: ``jax.vmap(dv.render)(dv.encode_batch(scenes, width=..., height=...))``
+    draws them all with one program. Differentiable in every scene's leaves."""
+    return stack_encodings([encode(s, width=width, height=height, curve_pieces=curve_pieces) for s in scenes])
 
 
 def _canvas_size(scene, width, height):
@@ -149,8 +210,11 @@ def render(scene: Scene, *, width: Optional[int] = None, height: Optional[int] =
     """Rasterise a scene with exact box-filtered anti-aliasing.
 
     Args:
-      scene: a :class:`~diffvg_jax.Scene`. Differentiable w.r.t. every float leaf.
-        Batch with ``jax.vmap(lambda s: render(s, width=..., height=...))(stacked)``.
+      scene: a :class:`~diffvg_jax.Scene` (differentiable w.r.t. every float leaf), or an
+        encoding from :func:`encode` / :func:`encode_batch` (the options below are then
+        the encoding's own). Batch with
+        ``jax.vmap(lambda s: render(s, width=..., height=...))(stacked)``, or scenes of
+        different structure with ``jax.vmap(render)(encode_batch(scenes, ...))``.
       width, height: canvas size in pixels (static ints); default: the scene's own.
       premultiplied: return premultiplied RGBA instead of straight alpha.
       max_pieces: static budget of unit-length boundary pieces (the kernel's work). None:
@@ -171,31 +235,38 @@ def render(scene: Scene, *, width: Optional[int] = None, height: Optional[int] =
       float32 (height, width, 4) RGBA, straight alpha unless ``premultiplied``. Pixel
       (i, j) is the box-filtered average over [j, j+1] x [i, i+1] in canvas units.
     """
+    if isinstance(scene, Encoding):
+        for name, v, have in (("width", width, scene.width), ("height", height, scene.height)):
+            if v is not None and v != have:
+                raise ValueError(f"render: {name}={v!r} but the encoding was made for {name}={have}")
+        _PROGRAMS.bound()
+        return render_encoding_jit(scene, bool(premultiplied))
     if not isinstance(scene, Scene):
-        raise ValueError(f"render: scene must be a diffvg_jax.Scene, got {type(scene).__name__}")
+        raise ValueError(f"render: scene must be a diffvg_jax.Scene or Encoding, got {type(scene).__name__}")
     validate_scene(scene)
     width, height = _canvas_size(scene, width, height)
-    if not isinstance(curve_pieces, (int, np.integer)) or curve_pieces < 1:
-        raise ValueError(f"render: curve_pieces must be a positive int, got {curve_pieces!r}")
-    for name, v in (("max_pieces", max_pieces), ("max_depth", max_depth)):
-        if v is not None and (isinstance(v, bool) or not isinstance(v, (int, np.integer)) or v < 1):
-            raise ValueError(f"render: {name} must be a positive int, got {v!r}")
+    _check_options(curve_pieces, max_pieces, max_depth)
     _PROGRAMS.bound()
-    concrete = _is_concrete(scene)
-    if concrete:  # pattern tile rasters sized from the canvas scale (static sizes)
+    if _is_concrete(scene):  # pattern tile rasters sized from the canvas scale (static sizes)
         scene = resolve_resolutions(scene)
-    exact = concrete and max_pieces is None
+    enc = encode_flat(scene, width=width, height=height, capacity=int(curve_pieces), paint_at=_PAINT_AT,
+                      max_pieces=max_pieces, max_depth=max_depth, check_budget=check_budget)
+    if enc is not None:
+        return render_encoding_jit(enc, bool(premultiplied))
+    # Sub-layer compositing: a program compiled for this structure. Budgets are counted on
+    # the concrete values where there are any (also under eager autodiff).
+    values = concrete_value(scene)
+    exact = values is not None and max_pieces is None
     if max_pieces is None:
-        if concrete:
-            max_pieces = auto_budget(int(_need_jit(scene, width, height, int(curve_pieces))))
+        if values is not None:
+            max_pieces = auto_budget(int(_need_jit(values, width, height, int(curve_pieces))))
         else:
-            num_edges = collect_edge_count(scene, int(curve_pieces))
-            max_pieces = default_budget(num_edges, height, width)
+            max_pieces = default_budget(collect_edge_count(scene, int(curve_pieces)), height, width)
     if max_depth is None:
         num_layers = count_layers(scene)
         max_depth = max(num_layers, 1)
-        if concrete and num_layers > SMALL_SCENE_LAYERS:
-            need = int(_depth_jit(scene, width, height, int(curve_pieces), int(max_pieces)))
+        if values is not None and num_layers > SMALL_SCENE_LAYERS:
+            need = int(_depth_jit(values, width, height, int(curve_pieces), int(max_pieces)))
             max_depth = round_depth(need, num_layers)
     else:
         exact = False

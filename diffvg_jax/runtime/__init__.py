@@ -1,7 +1,8 @@
 """Process settings that make the compiled programs cheap to run and to reload: the
-persistent compilation cache, glibc's allocator settings, and the bound on the programs a
-process keeps. Imports nothing of the engine.
+persistent compilation cache, glibc's allocator settings, XLA's faster-compiling CPU
+emitters, and the bound on the programs a process keeps. Imports nothing of the engine.
 """
 from .compile_cache import enable_compilation_cache
 from .cpu_memory import keep_freed_memory
 from .program_cache import MAX_CACHED_PROGRAMS, MAX_MEMORY_MAPS, ProgramCaches, memory_maps
+from .xla_flags import FAST_COMPILE_FLAGS, prefer_fast_compilation

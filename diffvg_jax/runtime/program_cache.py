@@ -11,7 +11,7 @@ Imports nothing of the engine: the renderer registers its jitted functions here.
 """
 from __future__ import annotations
 
-MAX_CACHED_PROGRAMS = 32
+MAX_CACHED_PROGRAMS = 96   # the encoded route keeps a few small geometry programs besides the pipeline
 MAX_MEMORY_MAPS = 30000
 
 

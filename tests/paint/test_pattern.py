@@ -142,7 +142,9 @@ def test_jit_equals_no_jit():
     scene = standard_scene()
     eager = np.asarray(_render(scene))
     jitted = np.asarray(jax.jit(_render)(scene))
-    np.testing.assert_allclose(jitted, eager, atol=1e-6)
+    # jit and eager compile the geometry in different programs: edges agree to float32
+    # rounding, which moves coverage by a few 1e-6
+    np.testing.assert_allclose(jitted, eager, atol=1e-5)
     # and the pattern shows: its two colours are both present
     assert eager[..., 0].max() > 0.8 and eager[..., 2].max() > 0.6
 

@@ -1,0 +1,186 @@
+"""What a user measures: first calls (compile included) and the plain idioms, against skia-python.
+
+Sections (run by hand; ratios against skia-python's forward render of the same SVG text,
+measured in the same process):
+
+  first     a fresh Python process per row: the first forward+backward of painterly-224
+            (``jax.grad`` of a loss, compile included), with and without
+            ``dv.prefer_fast_compilation()``; and the first ``render_svg`` of an emoji.
+  idioms    warm medians of the idioms people write, no budget arguments:
+              plain     jax.jit(lambda s: dv.render(s, width=W, height=H)) and its jax.grad
+              eager     dv.render(scene) and jax.grad(loss)(scene) without jit
+  emoji     every file of ../shared/realworld/fxemoji at 512 px in ONE process: first
+            render_svg (compile included, shared programs after the first file), warm
+            forward and forward+backward (eager jax.grad), skia-python forward.
+
+Usage: python bench/bench_pipeline.py [--sections first,idioms,emoji] [--repeat 5] [--emoji-limit N]
+Needs: pip install skia-python (bench only)
+"""
+from __future__ import annotations
+
+import argparse
+import glob
+import json
+import os
+import subprocess
+import sys
+import time
+
+import numpy as np
+
+HERE = os.path.dirname(os.path.abspath(__file__))
+sys.path.insert(0, HERE)
+from bench_render import median_time, random_scene, scene_svg  # noqa: E402
+EMOJI = os.path.join(HERE, "..", "..", "shared", "realworld", "fxemoji")
+
+FIRST_GRAD = """
+import time, sys
+t0 = time.perf_counter()
+sys.path.insert(0, {here!r})
+import diffvg_jax as dv
+if {fast}:
+    dv.prefer_fast_compilation()
+import jax, jax.numpy as jnp
+from bench_render import random_scene
+scene, size = random_scene("painterly-224")
+loss = lambda s: jnp.mean(dv.render(s, width=size, height=size))
+t = time.perf_counter()
+jax.block_until_ready(jax.grad(loss)(scene))
+print(time.perf_counter() - t, time.perf_counter() - t0)
+"""
+
+FIRST_SVG = """
+import time
+t0 = time.perf_counter()
+import diffvg_jax as dv
+if {fast}:
+    dv.prefer_fast_compilation()
+import jax
+t = time.perf_counter()
+jax.block_until_ready(dv.svg.render_svg(open({path!r}).read(), 512, 512))
+print(time.perf_counter() - t, time.perf_counter() - t0)
+"""
+
+
+def fresh(code: str):
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
+    call, total = (float(x) for x in out.stdout.split()[-2:])
+    return call, total
+
+
+def skia_time(svg_text: str, size: int, repeat: int):
+    try:
+        import skia
+    except ImportError:
+        return None
+    dom = skia.SVGDOM.MakeFromStream(skia.MemoryStream(svg_text.encode(), True))
+    dom.setContainerSize(skia.Size(size, size))
+    surface = skia.Surface(size, size)
+
+    def draw():
+        with surface as canvas:
+            canvas.clear(skia.ColorTRANSPARENT)
+            dom.render(canvas)
+        return surface.makeImageSnapshot().toarray()
+
+    draw()
+    return median_time(draw, repeat)
+
+
+def section_first(args):
+    print("\n## First calls (fresh process each; seconds)\n")
+    print("| what | fast compile | first call s | process total s |")
+    print("|---|---|---|---|")
+    for fast in (False, True):
+        call, total = fresh(FIRST_GRAD.format(here=HERE, fast=fast))
+        print(f"| painterly-224 first jax.grad | {fast} | {call:.1f} | {total:.1f} |", flush=True)
+    files = sorted(glob.glob(os.path.join(EMOJI, "*.svg")))[:3]
+    for path in files:
+        for fast in (False, True):
+            call, total = fresh(FIRST_SVG.format(path=path, fast=fast))
+            print(f"| first render_svg {os.path.basename(path)} 512 px | {fast} | {call:.1f} | {total:.1f} |", flush=True)
+
+
+def section_idioms(args):
+    import jax
+    import jax.numpy as jnp
+    import diffvg_jax as dv
+    print("\n## Idioms without budget arguments (warm medians, ms)\n")
+    print("| scene | skia fwd | plain jit fwd | plain jit fwd+bwd | eager fwd | eager jax.grad | "
+          "plain fwd / skia | plain fwd+bwd / skia | eager grad / skia |")
+    print("|---|---|---|---|---|---|---|---|---|")
+    for kind in args.scenes.split(","):
+        scene, size = random_scene(kind)
+        target = jnp.asarray(np.random.default_rng(1).uniform(0, 1, (size, size, 4)), jnp.float32)
+        loss = lambda s: jnp.mean((dv.render(s, width=size, height=size) - target) ** 2)
+        fwd = jax.jit(lambda s: dv.render(s, width=size, height=size))
+        grad = jax.jit(jax.grad(loss))
+        eager_grad = jax.grad(loss)
+        for f in (fwd, grad, eager_grad):
+            jax.block_until_ready(f(scene))
+        jax.block_until_ready(dv.render(scene, width=size, height=size))
+        t_fwd = median_time(lambda: fwd(scene), args.repeat)
+        t_grad = median_time(lambda: grad(scene), args.repeat)
+        t_efwd = median_time(lambda: dv.render(scene, width=size, height=size), args.repeat)
+        t_egrad = median_time(lambda: eager_grad(scene), args.repeat)
+        sk = skia_time(scene_svg(scene, size), size, args.repeat)
+        r = (lambda x: f"{x / sk:.1f}x") if sk else (lambda x: "n/a")
+        print(f"| {kind} | {sk * 1e3 if sk else float('nan'):.1f} | {t_fwd * 1e3:.1f} | {t_grad * 1e3:.1f} | "
+              f"{t_efwd * 1e3:.1f} | {t_egrad * 1e3:.1f} | {r(t_fwd)} | {r(t_grad)} | {r(t_egrad)} |", flush=True)
+
+
+def section_emoji(args):
+    import jax
+    import jax.numpy as jnp
+    import diffvg_jax as dv
+    files = sorted(glob.glob(os.path.join(EMOJI, "*.svg")))[:args.emoji_limit]
+    rows = []
+    for path in files:
+        t = time.perf_counter()
+        scene = dv.load_svg(path)
+        with open(path) as f:
+            text = f.read()
+        image = jax.block_until_ready(dv.svg.render_svg(text, 512, 512))
+        first = time.perf_counter() - t
+        sx, sy = 512 / scene.width, 512 / scene.height
+        scaled = dv.Scene(children=(dv.Group(children=scene.children,
+                                             transform=np.diag([sx, sy, 1.0]).astype(np.float32)),),
+                          background=scene.background)
+        loss = lambda s: jnp.mean(dv.render(s, width=512, height=512))
+        jax.block_until_ready(jax.grad(loss)(scaled))
+        fwd = median_time(lambda: dv.render(scaled, width=512, height=512), args.repeat)
+        grad = median_time(lambda: jax.grad(loss)(scaled), args.repeat)
+        sk = skia_time(text, 512, args.repeat)
+        rows.append(dict(file=os.path.basename(path), first=first, fwd=fwd, grad=grad, skia=sk,
+                         finite=bool(np.all(np.isfinite(np.asarray(image))))))
+        print(json.dumps(rows[-1]), flush=True)
+    firsts = np.array([r["first"] for r in rows])
+    fr = np.array([r["fwd"] / r["skia"] for r in rows if r["skia"]])
+    gr = np.array([r["grad"] / r["skia"] for r in rows if r["skia"]])
+    worst_f = max(rows, key=lambda r: r["fwd"] / r["skia"] if r["skia"] else 0)
+    worst_g = max(rows, key=lambda r: r["grad"] / r["skia"] if r["skia"] else 0)
+    print("\n## fxemoji at 512 px, one process\n")
+    print("| files | first render_svg median / worst s | fwd / skia median | fwd+bwd / skia median | worst fwd | worst fwd+bwd |")
+    print("|---|---|---|---|---|---|")
+    print(f"| {len(rows)} | {np.median(firsts):.2f} / {firsts.max():.1f} (first file {firsts[0]:.1f}) | "
+          f"{np.median(fr):.1f}x | {np.median(gr):.1f}x | {worst_f['file']} {worst_f['fwd'] / worst_f['skia']:.1f}x | "
+          f"{worst_g['file']} {worst_g['grad'] / worst_g['skia']:.1f}x |")
+
+
+def main():
+    ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    ap.add_argument("--sections", default="first,idioms,emoji")
+    ap.add_argument("--scenes", default="painterly-224,clipdraw-224,svg-512")
+    ap.add_argument("--repeat", type=int, default=5)
+    ap.add_argument("--emoji-limit", type=int, default=150)
+    ap.add_argument("--fast-compile", action="store_true", help="dv.prefer_fast_compilation() in this process")
+    args = ap.parse_args()
+    if args.fast_compile:
+        import diffvg_jax as dv
+        dv.prefer_fast_compilation()
+    for name in args.sections.split(","):
+        {"first": section_first, "idioms": section_idioms, "emoji": section_emoji}[name](args)
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,195 @@
+"""The compile-once route: scenes as data (dv.encode) and one pipeline program per class.
+
+References: the per-structure renderer (``render_traced``, which compiles the scene's own
+structure, tested against the oracle elsewhere) for images and gradients; JAX's compile log
+for the number of compiled programs.
+"""
+import logging
+
+import jax
+import jax.numpy as jnp
+import numpy as np
+import pytest
+
+import diffvg_jax as dv
+from diffvg_jax.raster import auto_budget, count_layers, render_traced
+from diffvg_jax.raster.leaves import concrete_value
+
+SIZE = 32
+
+
+def random_flat_scene(seed, n_max=6, size=SIZE, strokes=True, gradients=True):
+    """A flat scene of 1..n_max shapes of random kinds (fills, strokes, gradients, groups)."""
+    rng = np.random.default_rng(seed)
+    shapes = []
+    for _ in range(int(rng.integers(1, n_max + 1))):
+        kind = int(rng.integers(0, 6 if gradients else 5))
+        fill = dv.Solid(color=rng.uniform(0.1, 1, 4))
+        common = dict(fill=fill, fill_rule=["nonzero", "evenodd"][int(rng.integers(2))])
+        if kind == 0:
+            shapes.append(dv.Circle(center=rng.uniform(6, size - 6, 2), radius=float(rng.uniform(2, 9)), **common))
+        elif kind == 1:
+            shapes.append(dv.Ellipse(center=rng.uniform(6, size - 6, 2), radius=rng.uniform(2, 9, 2), **common))
+        elif kind == 2:
+            lo = rng.uniform(2, size / 2, 2)
+            shapes.append(dv.Rect(p_min=lo, p_max=lo + rng.uniform(3, size / 2, 2),
+                                  corner_radius=rng.uniform(0, 3, 2), **common))
+        elif kind == 3:
+            shapes.append(dv.Polygon(points=rng.uniform(1, size - 1, (int(rng.integers(3, 7)), 2)), **common))
+        elif kind == 4:
+            degrees = tuple(int(d) for d in rng.integers(1, 4, int(rng.integers(1, 5))))
+            shapes.append(dv.Path(points=rng.uniform(1, size - 1, (sum(degrees), 2)), degrees=degrees, closed=True,
+                                  **common))
+        else:
+            shapes.append(dv.Circle(center=rng.uniform(6, size - 6, 2), radius=float(rng.uniform(3, 9)),
+                                    fill=dv.LinearGradient(start=[0.0, 0.0], end=[float(size), float(size)],
+                                                           offsets=[0.0, 1.0],
+                                                           colors=[[1, 0, 0, 1], [0, 0, 1, 0.5]])))
+    if strokes:  # one open stroke of two cubics, the same stroke group in every scene
+        shapes.append(dv.Path(points=rng.uniform(2, size - 2, (7, 2)), degrees=(3, 3), closed=False,
+                              stroke=dv.Solid(color=rng.uniform(0.1, 1, 4)), stroke_width=float(rng.uniform(1, 3)),
+                              line_cap="round", line_join="round"))
+    split = int(rng.integers(0, len(shapes) + 1))
+    tf = np.array([[1.0, 0.1, 1.0], [-0.05, 0.95, 0.5], [0, 0, 1]])
+    children = tuple(shapes[:split]) + (dv.Group(children=tuple(shapes[split:]), transform=tf),)
+    return dv.Scene(children=children, background=[1, 1, 1, 1])
+
+
+def per_structure(scene, premultiplied=False):
+    """A jitted function: a scene of ``scene``'s structure -> its image from the
+    per-structure program, with the budgets counted on ``scene``."""
+    pieces = auto_budget(dv.pieces_needed(scene, width=SIZE, height=SIZE))
+    layers = max(count_layers(scene), 1)
+    return jax.jit(lambda s: render_traced(s, SIZE, SIZE, premultiplied, pieces, 16, False, layers))
+
+
+class CompileLog(logging.Handler):
+    """Collects JAX's 'Compiling <name> ...' log lines while installed."""
+
+    def __init__(self):
+        super().__init__(logging.WARNING)
+        self.names = []
+
+    def emit(self, record):
+        message = record.getMessage()
+        if message.startswith("Compiling "):
+            self.names.append(message.split()[1])
+
+    def __enter__(self):
+        self.previous = jax.config.jax_log_compiles
+        jax.config.update("jax_log_compiles", True)
+        logging.getLogger("jax").addHandler(self)
+        return self
+
+    def __exit__(self, *exc):
+        logging.getLogger("jax").removeHandler(self)
+        jax.config.update("jax_log_compiles", self.previous)
+
+
+@pytest.mark.parametrize("seed", range(3))
+def test_encoded_route_matches_the_per_structure_program(seed):
+    scene = random_flat_scene(seed)
+    want = np.asarray(per_structure(scene)(scene))
+    got = np.asarray(dv.render(dv.encode(scene, width=SIZE, height=SIZE)))
+    np.testing.assert_allclose(got, want, atol=2e-5)
+    np.testing.assert_allclose(np.asarray(dv.render(scene, width=SIZE, height=SIZE)), want, atol=2e-5)
+
+
+@pytest.mark.parametrize("seed", [0])
+def test_encoded_gradients_match_the_per_structure_program(seed):
+    scene = random_flat_scene(seed + 10)
+    weights = jnp.asarray(np.random.default_rng(seed).uniform(0, 1, (SIZE, SIZE, 4)), jnp.float32)
+    reference = per_structure(scene, True)
+    want = jax.grad(lambda s: jnp.sum(reference(s) * weights))(scene)
+    got = jax.grad(lambda s: jnp.sum(dv.render(s, width=SIZE, height=SIZE, premultiplied=True) * weights))(scene)
+    for (path, g), w in zip(jax.tree_util.tree_leaves_with_path(got), jax.tree_util.tree_leaves(want)):
+        scale = 1e-3 + float(np.max(np.abs(w)))
+        assert np.all(np.isfinite(np.asarray(g))), path
+        np.testing.assert_allclose(np.asarray(g), np.asarray(w), atol=2e-4 * scale, err_msg=str(path))
+
+
+def test_twenty_structures_compile_the_pipeline_once():
+    """Forward and gradient of 20 scenes of different structure in one capacity class: the
+    pipeline compiles once for the forward pass and once for the gradient."""
+    scenes, structures = [], set()
+    for seed in range(100, 200):
+        scene = random_flat_scene(seed, n_max=5, gradients=False)
+        if jax.tree_util.tree_structure(scene) not in structures and len(scenes) < 20:
+            structures.add(jax.tree_util.tree_structure(scene))
+            scenes.append(scene)
+    encodings = [dv.encode(s, width=SIZE, height=SIZE) for s in scenes]
+    classes = {(e.capacity, e.max_pieces, e.max_depth) for e in encodings}
+    assert len(classes) == 1, classes
+    assert len(scenes) == 20
+    dv.raster.clear_program_caches()
+    with CompileLog() as log:
+        for scene in scenes:
+            dv.render(scene, width=SIZE, height=SIZE).block_until_ready()
+            grads = jax.grad(lambda s: jnp.mean(dv.render(s, width=SIZE, height=SIZE)))(scene)
+            jax.block_until_ready(grads)
+    pipeline = [n for n in log.names if "render_encoding_jit" in n]
+    fills = [n for n in log.names if "fill_edges" in n]
+    per_structure_programs = [n for n in log.names if "render_traced" in n]
+    assert not per_structure_programs
+    # forward, and the gradient's linearised forward and backward
+    assert 1 <= len(pipeline) <= 3, pipeline
+    assert 1 <= len(fills) <= 3, fills
+
+
+def test_batch_of_different_structures_renders_with_one_vmap():
+    scenes = [random_flat_scene(200 + i) for i in range(3)]
+    batch = dv.encode_batch(scenes, width=SIZE, height=SIZE)
+    images = jax.vmap(dv.render)(batch)
+    assert images.shape == (3, SIZE, SIZE, 4)
+    for scene, image in zip(scenes, images):
+        np.testing.assert_allclose(np.asarray(image), np.asarray(per_structure(scene)(scene)), atol=2e-5)
+    grads = jax.grad(lambda ss: jnp.sum(jax.vmap(dv.render)(dv.encode_batch(ss, width=SIZE, height=SIZE))))(scenes)
+    assert len(grads) == 3 and all(np.all(np.isfinite(np.asarray(x))) for x in jax.tree_util.tree_leaves(grads))
+
+
+def test_scenes_with_sub_layers_are_refused_by_encode_and_drawn_by_render():
+    circle = dv.Circle(center=[16.0, 16.0], radius=8.0, fill=dv.rgba(1, 0, 0, 1))
+    scene = dv.Scene(children=(dv.Group(children=(circle,), opacity=0.5),), background=[1, 1, 1, 1])
+    with pytest.raises(ValueError, match="sub-layers"):
+        dv.encode(scene, width=SIZE, height=SIZE)
+    image = dv.render(scene, width=SIZE, height=SIZE)
+    assert float(image[16, 16, 1]) == pytest.approx(0.5, abs=1e-4)      # half red over white
+
+
+def test_encoding_validates_its_canvas():
+    enc = dv.encode(random_flat_scene(1), width=SIZE, height=SIZE)
+    with pytest.raises(ValueError, match="width=16"):
+        dv.render(enc, width=16)
+    with pytest.raises(ValueError, match="one canvas size"):
+        dv.encode_batch([dv.Scene(children=(), width=8, height=8), dv.Scene(children=(), width=9, height=9)])
+
+
+def test_concrete_values_are_seen_under_eager_autodiff_only():
+    x = jnp.arange(3.0)
+    seen = {}
+
+    def f(v, key):
+        seen[key] = concrete_value(v)
+        return jnp.sum(v ** 2)
+
+    jax.grad(lambda v: f(v, "grad"))(x)
+    jax.jit(lambda v: f(v, "jit"))(x)
+    jax.vmap(lambda v: f(v, "vmap"))(x[None])
+    np.testing.assert_array_equal(np.asarray(seen["grad"]), np.asarray(x))
+    assert seen["jit"] is None and seen["vmap"] is None
+
+
+def test_empty_and_degenerate_scenes_encode_with_finite_gradients():
+    scenes = [
+        dv.Scene(children=(), background=[0.2, 0.3, 0.4, 1.0]),
+        dv.Scene(children=(dv.Path(points=np.full((4, 2), 5.0), degrees=(3,), closed=False,
+                                   stroke=dv.rgba(0, 0, 0, 1), stroke_width=0.0),
+                           dv.Circle(center=[3.0, 3.0], radius=0.0, fill=dv.rgba(1, 0, 0, 1))),
+                 background=[1, 1, 1, 1]),
+    ]
+    for scene in scenes:
+        image = dv.render(dv.encode(scene, width=8, height=8))
+        np.testing.assert_allclose(np.asarray(image)[..., :3], np.broadcast_to(np.asarray(scene.background[:3]),
+                                   (8, 8, 3)), atol=1e-5)
+        grads = jax.grad(lambda s: jnp.sum(dv.render(s, width=8, height=8)))(scene)
+        assert all(np.all(np.isfinite(np.asarray(g))) for g in jax.tree_util.tree_leaves(grads))
