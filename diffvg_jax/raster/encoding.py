@@ -13,7 +13,7 @@ counts, groups, paints), so every new drawing paid seconds to minutes of compila
   images       float (I, H, W, 4) straight RGBA rasters of gradient, pattern, image paints
   background   float (4,)       straight RGBA of the canvas
 
-with E, L and I padded to *capacity classes* (powers of two), and static metadata: canvas
+with E, L and I padded to *capacity classes* (2^k or 3 * 2^k), and static metadata: canvas
 size and the work budgets (``max_pieces``, ``max_depth``). The pipeline that renders it
 (:mod:`.pipeline`) depends only on the canvas, the class and the budgets, so scenes of any
 structure in one class share one compiled program.
@@ -56,8 +56,14 @@ MIN_SEGMENTS, MIN_SUBPATHS, MIN_EDGES, MIN_LAYERS = 64, 16, 1024, 8
 
 
 def capacity_class(n: int, minimum: int) -> int:
-    """The capacity class of a count: the next power of two >= n, at least ``minimum``."""
-    return max(minimum, 1 << max(0, int(math.ceil(math.log2(max(n, 1))))))
+    """The capacity class of a count: the smallest 2^k or 3 * 2^k >= n (two classes per
+    octave: padding wastes at most a third), at least ``minimum``."""
+    n = max(int(n), int(minimum), 1)
+    k = max(0, int(math.ceil(math.log2(n))) - 1)
+    for c in sorted({1 << k, (3 << k) >> 1, 1 << (k + 1)}):
+        if c >= n:
+            return c
+    return 1 << (k + 1)
 
 
 @functools.partial(jax.tree_util.register_dataclass,

@@ -59,24 +59,51 @@ class LeafTable:
         """theta: float (N,), the registered leaves raveled in order, differentiable."""
         if not self.leaves:
             return jnp.zeros((0,), self.dtype)
-        return _pack(self.dtype, tuple(np.shape(x) for x in self.leaves), *self.leaves)
+        shapes = tuple(np.shape(x) for x in self.leaves)
+        if not any(isinstance(x, jax.core.Tracer) for x in self.leaves):
+            return _pack_concrete(self.dtype, shapes, self.leaves)   # nothing to differentiate
+        return _pack(self.dtype, shapes, *self.leaves)
+
+
+def _concatenate(dtype, *xs):
+    return jnp.concatenate([jnp.asarray(x, dtype).reshape(-1) for x in xs])
+
+
+# Concrete leaves are packed on the host the first time a signature (dtype, leaf shapes)
+# is seen, which compiles nothing; from its second use on (a loop over one structure) by a
+# small jitted concatenation, whose C++ dispatch reads device arrays ~10x faster than
+# fetching them one by one.
+concatenate_program = jax.jit(_concatenate, static_argnums=(0,))
+_SEEN_SIGNATURES: set = set()
+MAX_SEEN_SIGNATURES = 4096
+
+
+def _pack_concrete(dtype, shapes, xs):
+    signature = (np.dtype(dtype).str, shapes)
+    if signature in _SEEN_SIGNATURES:
+        return concatenate_program(dtype, *xs)
+    if len(_SEEN_SIGNATURES) < MAX_SEEN_SIGNATURES:
+        _SEEN_SIGNATURES.add(signature)
+    return jnp.asarray(np.concatenate([np.asarray(x, dtype).reshape(-1) for x in xs]))
 
 
 def _pack(dtype, shapes, *leaves):
     @jax.custom_vjp
     def pack(*xs):
-        if not any(isinstance(x, jax.core.Tracer) for x in xs):
-            # Concrete (the forward pass of eager autodiff, or plain calls): one host copy.
-            return jnp.asarray(np.concatenate([np.asarray(x, dtype).reshape(-1) for x in xs]))
-        return jnp.concatenate([jnp.asarray(x, dtype).reshape(-1) for x in xs])
+        if any(isinstance(x, jax.core.Tracer) for x in xs):
+            return _concatenate(dtype, *xs)
+        return _pack_concrete(dtype, shapes, xs)
 
     def fwd(*xs):
         return pack(*xs), None
 
     def bwd(_, g):
         sizes = np.cumsum([int(np.prod(s, dtype=np.int64)) for s in shapes])[:-1]
-        parts = jnp.split(g, sizes)
-        return tuple(p.reshape(s) for p, s in zip(parts, shapes))
+        if not isinstance(g, jax.core.Tracer):
+            # Eager autodiff: split on the host (one jnp.split with thousands of outputs
+            # took seconds to compile).
+            return tuple(jnp.asarray(p.reshape(s)) for p, s in zip(np.split(np.asarray(g), sizes), shapes))
+        return tuple(p.reshape(s) for p, s in zip(jnp.split(g, sizes), shapes))
 
     pack.defvjp(fwd, bwd)
     return pack(*leaves)

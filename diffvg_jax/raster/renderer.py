@@ -47,7 +47,7 @@ from .composite import composite, composite_tiled
 from .encoding import (Encoding, count_depth_program, count_pieces_program, encode_flat, fill_edges,
                        stroke_edges)
 from .layers import collect_edge_count, collect_layers, is_flat
-from .leaves import concrete_value
+from .leaves import concatenate_program, concrete_value
 from .patterns import paint_with_tiles, resolve_resolutions
 from .pipeline import render_encoding_jit, stack_encodings
 from .validate import validate_scene
@@ -102,7 +102,7 @@ _depth_jit = jax.jit(traced_depth_needed, static_argnums=(1, 2, 3, 4))
 # Bounded (see diffvg_jax.runtime.program_cache): many scene structures in one process
 # would otherwise exhaust its memory mappings.
 _PROGRAMS = ProgramCaches(_render_jit, _need_jit, _depth_jit, render_encoding_jit, fill_edges, stroke_edges,
-                          count_pieces_program, count_depth_program)
+                          count_pieces_program, count_depth_program, concatenate_program)
 # Non-solid paints of encoded scenes: pattern tiles are drawn by the per-structure renderer.
 _PAINT_AT = functools.partial(paint_with_tiles, render_content=render_traced)
 

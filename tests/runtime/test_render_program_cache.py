@@ -64,6 +64,6 @@ def test_too_many_memory_mappings_empty_the_caches_too(monkeypatch):
         dv.render(dv.Scene(children=kids), width=12 + n, height=10).block_until_ready()
         sizes.append(program_cache_size())
     # the second call found the first call's programs and the mappings over the limit: it
-    # emptied the caches before compiling its own (its three programs remain: geometry,
-    # piece count, pipeline; without the emptying the first call's would be there too)
-    assert sizes[1] <= 3 < sizes[0] + 2, sizes
+    # emptied the caches before compiling its own (a pipeline for its canvas at least), so
+    # it holds no more than the first call left; without the emptying it would hold more
+    assert sizes[1] <= sizes[0], sizes
