@@ -39,7 +39,8 @@ def render_encoding_jit(enc: Encoding, premultiplied: bool):
     return out if premultiplied else unpremultiply(out)
 
 
-def pad_encoding(enc: Encoding, edges: int, layers: int, images: int, max_pieces: int, max_depth: int) -> Encoding:
+def pad_encoding(enc: Encoding, edges: int, layers: int, images: int, max_pieces: int, max_depth: int,
+                 check_budget: bool) -> Encoding:
     """``enc`` padded to a larger capacity class and budgets (the same image)."""
     L0, I0 = enc.evenodd.shape[0], enc.images.shape[0]
     index = jnp.where(enc.image_index >= I0, images, enc.image_index)       # "solid" moves to the new I
@@ -47,7 +48,7 @@ def pad_encoding(enc: Encoding, edges: int, layers: int, images: int, max_pieces
         pad_rows(enc.edges, edges), pad_rows(enc.edge_layer, edges), pad_rows(enc.evenodd, layers),
         pad_rows(enc.colour, layers), pad_rows(enc.alpha, layers),
         jnp.concatenate([index, jnp.full((layers - L0,), images, jnp.int32)]), pad_rows(enc.images, images),
-        enc.background, enc.width, enc.height, int(max_pieces), int(max_depth), enc.check_budget)
+        enc.background, enc.width, enc.height, int(max_pieces), int(max_depth), bool(check_budget))
 
 
 def stack_encodings(encodings: Sequence[Encoding]) -> Encoding:
@@ -66,8 +67,5 @@ def stack_encodings(encodings: Sequence[Encoding]) -> Encoding:
     P = max(e.max_pieces for e in encodings)
     D = max(e.max_depth for e in encodings)
     check = any(e.check_budget for e in encodings)
-    padded = [pad_encoding(e, E, L, I, P, D) for e in encodings]
-    padded = [Encoding(*[getattr(e, f) for f in ("edges", "edge_layer", "evenodd", "colour", "alpha", "image_index",
-                                                  "images", "background")], e.width, e.height, P, D, check)
-              for e in padded]
+    padded = [pad_encoding(e, E, L, I, P, D, check) for e in encodings]
     return jax.tree_util.tree_map(lambda *xs: jnp.stack(xs), *padded)

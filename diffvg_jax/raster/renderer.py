@@ -108,12 +108,13 @@ _PAINT_AT = functools.partial(paint_with_tiles, render_content=render_traced)
 
 
 def program_cache_size() -> int:
-    """The number of compiled programs ``render``, ``pieces_needed`` and ``depth_needed`` hold."""
+    """The number of compiled programs ``render``, ``encode``, ``pieces_needed`` and
+    ``depth_needed`` hold (both routes, their geometry and budget counts)."""
     return _PROGRAMS.size()
 
 
 def clear_program_caches():
-    """Drop the compiled programs of ``render``, ``pieces_needed`` and ``depth_needed``."""
+    """Drop the compiled programs counted by :func:`program_cache_size`."""
     _PROGRAMS.clear()
 
 
@@ -129,6 +130,22 @@ def _check_options(curve_pieces, max_pieces, max_depth):
             raise ValueError(f"render: {name} must be a positive int, got {v!r}")
 
 
+def _encode_scene(caller, scene, width, height, curve_pieces, max_pieces, max_depth, check_budget):
+    """The checks ``encode`` and ``render`` share, then ``encode_flat``: (scene with pattern
+    resolutions resolved, width, height, Encoding or None for sub-layer scenes)."""
+    if not isinstance(scene, Scene):
+        raise ValueError(f"{caller}: scene must be a diffvg_jax.Scene, got {type(scene).__name__}")
+    validate_scene(scene)
+    width, height = _canvas_size(scene, width, height)
+    _check_options(curve_pieces, max_pieces, max_depth)
+    _PROGRAMS.bound()
+    if _is_concrete(scene):  # pattern tile rasters sized from the canvas scale (static sizes)
+        scene = resolve_resolutions(scene)
+    enc = encode_flat(scene, width=width, height=height, capacity=int(curve_pieces), paint_at=_PAINT_AT,
+                      max_pieces=max_pieces, max_depth=max_depth, check_budget=check_budget)
+    return scene, width, height, enc
+
+
 def encode(scene: Scene, *, width: Optional[int] = None, height: Optional[int] = None,
            curve_pieces: int = DEFAULT_CURVE_PIECES, max_pieces: Optional[int] = None,
            max_depth: Optional[int] = None, check_budget: bool = True) -> Encoding:
@@ -136,7 +153,7 @@ def encode(scene: Scene, *, width: Optional[int] = None, height: Optional[int] =
 
     ``render(encode(scene, ...))`` draws the same image as ``render(scene, ...)``, through
     one compiled program per canvas size and capacity class whatever the scene's structure
-    (the class is the padded number of edges, layers and paint rasters, powers of two).
+    (the class is the padded number of edges, layers and paint rasters: 2^k or 3 * 2^k).
     Differentiable in the scene's leaves; budgets as in :func:`render` (counted exactly
     when the scene's values are concrete, also under eager ``jax.grad``).
 
@@ -144,15 +161,7 @@ def encode(scene: Scene, *, width: Optional[int] = None, height: Optional[int] =
     masks, a shape with fill and stroke under an opacity): ``render(scene)`` draws those
     with a program compiled for their structure.
     """
-    if not isinstance(scene, Scene):
-        raise ValueError(f"encode: scene must be a diffvg_jax.Scene, got {type(scene).__name__}")
-    validate_scene(scene)
-    width, height = _canvas_size(scene, width, height)
-    _check_options(curve_pieces, max_pieces, max_depth)
-    if _is_concrete(scene):
-        scene = resolve_resolutions(scene)
-    enc = encode_flat(scene, width=width, height=height, capacity=int(curve_pieces), paint_at=_PAINT_AT,
-                      max_pieces=max_pieces, max_depth=max_depth, check_budget=check_budget)
+    enc = _encode_scene("encode", scene, width, height, curve_pieces, max_pieces, max_depth, check_budget)[3]
     if enc is None:
         raise ValueError("encode: this scene composites in sub-layers (group opacity, a clip or a mask, or a shape "
                          "with both fill and stroke under an opacity), which the encoded pipeline does not draw "
@@ -241,16 +250,8 @@ def render(scene: Scene, *, width: Optional[int] = None, height: Optional[int] =
                 raise ValueError(f"render: {name}={v!r} but the encoding was made for {name}={have}")
         _PROGRAMS.bound()
         return render_encoding_jit(scene, bool(premultiplied))
-    if not isinstance(scene, Scene):
-        raise ValueError(f"render: scene must be a diffvg_jax.Scene or Encoding, got {type(scene).__name__}")
-    validate_scene(scene)
-    width, height = _canvas_size(scene, width, height)
-    _check_options(curve_pieces, max_pieces, max_depth)
-    _PROGRAMS.bound()
-    if _is_concrete(scene):  # pattern tile rasters sized from the canvas scale (static sizes)
-        scene = resolve_resolutions(scene)
-    enc = encode_flat(scene, width=width, height=height, capacity=int(curve_pieces), paint_at=_PAINT_AT,
-                      max_pieces=max_pieces, max_depth=max_depth, check_budget=check_budget)
+    scene, width, height, enc = _encode_scene("render", scene, width, height, curve_pieces, max_pieces, max_depth,
+                                              check_budget)
     if enc is not None:
         return render_encoding_jit(enc, bool(premultiplied))
     # Sub-layer compositing: a program compiled for this structure. Budgets are counted on
