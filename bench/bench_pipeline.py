@@ -30,7 +30,7 @@ import numpy as np
 
 HERE = os.path.dirname(os.path.abspath(__file__))
 sys.path.insert(0, HERE)
-from bench_render import median_time, random_scene, scene_svg  # noqa: E402
+from bench_render import median_time, random_scene, scene_svg, skia_time  # noqa: E402
 EMOJI = os.path.join(HERE, "..", "..", "shared", "realworld", "fxemoji")
 
 FIRST_GRAD = """
@@ -66,25 +66,6 @@ def fresh(code: str):
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
     call, total = (float(x) for x in out.stdout.split()[-2:])
     return call, total
-
-
-def skia_time(svg_text: str, size: int, repeat: int):
-    try:
-        import skia
-    except ImportError:
-        return None
-    dom = skia.SVGDOM.MakeFromStream(skia.MemoryStream(svg_text.encode(), True))
-    dom.setContainerSize(skia.Size(size, size))
-    surface = skia.Surface(size, size)
-
-    def draw():
-        with surface as canvas:
-            canvas.clear(skia.ColorTRANSPARENT)
-            dom.render(canvas)
-        return surface.makeImageSnapshot().toarray()
-
-    draw()
-    return median_time(draw, repeat)
 
 
 def section_first(args):

@@ -94,24 +94,32 @@ def median_time(fn, repeat):
     return float(np.median(times))
 
 
-def peers(svg: str, size: int, repeat: int):
-    res = {}
+def skia_time(svg_text: str, size: int, repeat: int):
+    """Median seconds of skia-python drawing the SVG text into a size x size surface (parsed
+    once; drawing only), or None without skia-python."""
     try:
         import skia
-
-        dom = skia.SVGDOM.MakeFromStream(skia.MemoryStream(svg.encode(), True))
-        surface = skia.Surface(size, size)
-
-        def skia_render():
-            with surface as canvas:
-                canvas.clear(skia.ColorTRANSPARENT)
-                dom.render(canvas)
-            return surface.makeImageSnapshot().toarray()
-
-        skia_render()
-        res["skia"] = median_time(skia_render, repeat)
     except ImportError:
-        pass
+        return None
+    dom = skia.SVGDOM.MakeFromStream(skia.MemoryStream(svg_text.encode(), True))
+    dom.setContainerSize(skia.Size(size, size))
+    surface = skia.Surface(size, size)
+
+    def draw():
+        with surface as canvas:
+            canvas.clear(skia.ColorTRANSPARENT)
+            dom.render(canvas)
+        return surface.makeImageSnapshot().toarray()
+
+    draw()
+    return median_time(draw, repeat)
+
+
+def peers(svg: str, size: int, repeat: int):
+    res = {}
+    skia_t = skia_time(svg, size, repeat)
+    if skia_t is not None:
+        res["skia"] = skia_t
     try:
         import resvg
 
