@@ -10,12 +10,18 @@ Measures, on the machine it runs on:
 
     python bench/bench_mnist.py --data /work/shared/data/mnist.npz --steps 600 \
         --json bench/mnist_results.json
+    python bench/bench_mnist.py --data ../shared/data/mnist.npz --steps 101 --eval-every 50 \
+        --eval-limit 64 --final-limit 640 --renderer scene     # steps/s of dv.render, for comparison
+
+(bench/bench_mnist_quality.py measures the shipped weights; bench/bench_mnist_train.py
+trains them.)
 
 Prints a Markdown table and writes the numbers as JSON.
 """
 from __future__ import annotations
 
 import argparse
+import dataclasses
 import json
 import platform
 import sys
@@ -74,6 +80,9 @@ def main(argv=None):
     ap.add_argument("--ae", action="store_true", help="plain autoencoder instead of the VAE")
     ap.add_argument("--beta", type=float, default=1.0)
     ap.add_argument("--lr", type=float, default=1e-3)
+    ap.add_argument("--renderer", choices=("fast", "scene"), default="fast",
+                    help="fast: mnist_vae.make_renderer (the default); scene: dv.render of each digit's "
+                         "scene (the renderer used before; budgets max_pieces 4096, curve_pieces 8)")
     ap.add_argument("--json", default=None, help="write the results here")
     ap.add_argument("--png-dir", default=None, help="also save reconstruction / sample grids here")
     args = ap.parse_args(argv)
@@ -85,8 +94,11 @@ def main(argv=None):
     y_final = data.y_test[:len(x_final)]
 
     mcfg = mv.ModelConfig(variational=not args.ae)
+    if args.renderer == "scene":
+        mcfg = dataclasses.replace(mcfg, curve_pieces=8)
     tcfg = mv.TrainConfig(batch_size=args.batch_size, beta=args.beta, learning_rate=args.lr)
-    trainer = mv.Trainer(mcfg, tcfg)
+    renderer = mv.make_renderer(mcfg) if args.renderer == "fast" else mv.make_scene_renderer(mcfg)
+    trainer = mv.Trainer(mcfg, tcfg, renderer=renderer)
 
     # Compile (first step) apart from the timed steps.
     t0 = time.perf_counter()
@@ -129,7 +141,7 @@ def main(argv=None):
     result = {
         "device": f"{jax.devices()[0].platform} ({platform.processor() or platform.machine()})",
         "config": {"model": mv.config_dict(mcfg), "train": mv.config_dict(tcfg)},
-        "steps": args.steps, "batch_size": args.batch_size,
+        "renderer": args.renderer, "steps": args.steps, "batch_size": args.batch_size,
         "compile_s": round(compile_s, 1), "steps_per_s": round(steps_per_s, 3),
         "curve": curve,
         "final_test_digits": len(x_final), "final_mse": final_mse, "blank_canvas_mse": blank_mse,

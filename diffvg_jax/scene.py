@@ -33,6 +33,13 @@ LINE_JOINS = ("miter", "round", "bevel")
 LINE_CAPS = ("butt", "round", "square")
 SPREADS = ("pad", "reflect", "repeat")
 PAINT_ORDERS = ("fill", "stroke")  # which is painted first
+# shape-rendering: 'crispEdges' and 'optimizeSpeed' draw aliased (as resvg), the others anti-aliased
+SHAPE_RENDERINGS = ("auto", "optimizeSpeed", "crispEdges", "geometricPrecision")
+ALIASED_RENDERINGS = ("optimizeSpeed", "crispEdges")
+# W3C Compositing and Blending Level 1: separable modes, then non-separable ones
+BLEND_MODES = ("normal", "multiply", "screen", "overlay", "darken", "lighten", "color-dodge", "color-burn",
+               "hard-light", "soft-light", "difference", "exclusion", "hue", "saturation", "color", "luminosity")
+ISOLATIONS = ("auto", "isolate")
 
 
 def _static(default=dataclasses.MISSING, **kw):
@@ -252,6 +259,10 @@ class _Styled:
       fill_rule: 'nonzero' | 'evenodd'. line_join: 'miter' | 'round' | 'bevel'.
       line_cap: 'butt' | 'round' | 'square'. miter_limit: float (SVG stroke-miterlimit).
       paint_order: 'fill' (fill then stroke, SVG's default) or 'stroke' (stroke first).
+      shape_rendering: one of ``SHAPE_RENDERINGS`` (SVG ``shape-rendering``): 'crispEdges'
+        and 'optimizeSpeed' draw the shape aliased (a pixel is covered when its box-filtered
+        coverage is >= 1/2; no gradient through the coverage), 'auto' and
+        'geometricPrecision' anti-aliased.
       id: optional name, kept for SVG round trips.
     All of fill_rule .. id are static.
     """
@@ -268,6 +279,7 @@ class _Styled:
     line_cap: str = _static("butt")
     miter_limit: float = _static(4.0)
     paint_order: str = _static("fill")
+    shape_rendering: str = _static("auto")
     id: Optional[str] = _static(None)
 
     _array_fields = ()
@@ -280,6 +292,7 @@ class _Styled:
         _check_choice(self, "line_join", LINE_JOINS)
         _check_choice(self, "line_cap", LINE_CAPS)
         _check_choice(self, "paint_order", PAINT_ORDERS)
+        _check_choice(self, "shape_rendering", SHAPE_RENDERINGS)
         if not isinstance(self.miter_limit, (int, float)) or not np.isfinite(self.miter_limit) or self.miter_limit < 1:
             raise ValueError(f"{type(self).__name__}.miter_limit must be a finite number >= 1, got {self.miter_limit!r}")
         object.__setattr__(self, "miter_limit", float(self.miter_limit))
@@ -515,9 +528,16 @@ class Group:
         clip's coverage.
       mask: optional :class:`Mask`, in the group's own space; the layer is multiplied per
         pixel by the mask's value. Opacity, clip and mask multiply together.
+      blend_mode: static, one of ``BLEND_MODES`` (CSS ``mix-blend-mode``): the group's layer
+        is blended onto what is below it inside the nearest isolated ancestor (or the
+        canvas): Cs' = (1 - ab) Cs + ab B(Cb, Cs), then source-over (W3C Compositing and
+        Blending Level 1).
+      isolation: static 'auto' or 'isolate' (CSS ``isolation``). A group with a blend mode
+        other than 'normal', an opacity, a clip, a mask or 'isolate' is isolated: blend
+        modes inside it see only its own content.
       id: optional static name.
-    With clip and mask None (the default) a group without opacity costs nothing: its
-    children are drawn as if they were the parent's.
+    With clip and mask None and the blend mode 'normal' (the defaults) a group without
+    opacity costs nothing: its children are drawn as if they were the parent's.
     """
 
     children: Tuple = ()
@@ -525,10 +545,14 @@ class Group:
     opacity: Optional[Array] = None
     clip: Optional[ClipPath] = None
     mask: Optional[Mask] = None
+    blend_mode: str = _static("normal")
+    isolation: str = _static("auto")
     id: Optional[str] = _static(None)
 
     def __post_init__(self):
         _init_container(self, ["transform", "opacity"], clip=ClipPath, mask=Mask)
+        _check_choice(self, "blend_mode", BLEND_MODES)
+        _check_choice(self, "isolation", ISOLATIONS)
 
 
 @_pytree

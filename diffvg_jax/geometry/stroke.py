@@ -291,7 +291,9 @@ def _check_style(join, cap, miter_limit, round_points):
         raise ValueError(f"stroke_outline: cap must be one of {CAPS}, got {cap!r}")
     if isinstance(round_points, bool) or not isinstance(round_points, (int, np.integer)) or round_points < 1:
         raise ValueError(f"stroke_outline: round_points must be an int >= 1, got {round_points!r}")
-    if not np.isfinite(miter_limit) or miter_limit < 1:
+    if isinstance(miter_limit, jax.core.Tracer):
+        return  # data (one program for every limit); validated where it was a number
+    if not np.all(np.isfinite(miter_limit)) or np.any(np.asarray(miter_limit) < 1):
         raise ValueError(f"stroke_outline: miter_limit must be a finite number >= 1, got {miter_limit!r}")
 
 
@@ -324,7 +326,7 @@ def stroke_outline(vertices, half_widths, *, closed: bool, joint_mask, join: str
         join style applies there); False at interior flattening vertices. Endpoints of an
         open path are ignored (caps apply); for closed paths vertices[0]/[-1] are a join.
       join: 'miter' | 'round' | 'bevel'.  cap: 'butt' | 'round' | 'square'.
-      miter_limit: SVG stroke-miterlimit (>= 1): a miter is drawn when 1/sin(theta/2) <= it,
+      miter_limit: SVG stroke-miterlimit (>= 1; a float or a float () array, traced or not): a miter is drawn when 1/sin(theta/2) <= it,
         theta being the angle between the two segments; otherwise a bevel.
       round_points: static int >= 1, points on each round join arc and round cap half circle.
 
@@ -364,7 +366,7 @@ def stroke_outline(vertices, half_widths, *, closed: bool, joint_mask, join: str
         is_joint = mask[1:V - 1]
     if len(jv):
         plus, minus, keep = _join_slots(v, w, t, length, valid, src, jv, is_joint, closed=closed, join=join,
-                                        miter_limit=float(miter_limit), round_points=round_points)
+                                        miter_limit=miter_limit, round_points=round_points)
         sel = np.flatnonzero(keep.reshape(-1))
         plus = plus.reshape(-1, 2)[sel]
         minus = minus.reshape(-1, 2)[sel]

@@ -5,7 +5,9 @@ sum_e S_e * prod_{m > e} (1 - alpha_m) (exclusive products of 1 - alpha). Two pa
 
 * :func:`composite` (dense): every layer's coverage float (L, H, W) over the whole canvas,
   from ``kernels.winding_integral``; handles sub-layers (group / shape opacity) with their
-  clip coverage and mask values;
+  clip coverage and mask values, and blend modes: the closed form holds for each run of
+  'normal' entries; at a blended sub-layer the list so far is folded into one backdrop
+  image and the sub-layer is blended onto it (:func:`.blend.blend_over`);
 * :func:`composite_tiled`: a flat list of layers from ``kernels.tiled_winding``, where each
   16 x 16 tile composites only its own slots (depth x pixels of work).
 
@@ -21,6 +23,7 @@ from diffvg_jax.geometry import float_dtype
 from diffvg_jax.kernels import fill_rule_coverage
 from diffvg_jax.kernels.tiles import tile_image, untile
 
+from .blend import blend_over
 from .layers import ClipNode, Layers, MaskNode, Node, SubLayer
 
 # Luminance weights of a luminance mask, applied to premultiplied sRGB (resvg / tiny-skia).
@@ -48,27 +51,60 @@ def _transmittance(alpha):
     return trans
 
 
+def aliased_coverage(coverage, aliased):
+    """float (L, H, W): ``coverage`` with the layers flagged in ``aliased`` (numpy bool (L,)
+    or None) replaced by 1 where their coverage is >= 1/2 and 0 elsewhere, no gradient.
+    For a straight edge across a pixel this is exactly point sampling at the pixel centre
+    (a half-plane covers at least half of the unit square iff it holds the centre); a
+    centre on the edge counts as inside, as resvg's aliased fills."""
+    if aliased is None or not aliased.any():
+        return coverage
+    hard = (jax.lax.stop_gradient(coverage) >= 0.5 - 1e-4).astype(coverage.dtype)
+    return jnp.where(jnp.asarray(aliased)[:, None, None], hard, coverage)
+
+
 def composite(node: Node, layers: Layers, coverage, height, width):
     """float (H, W, 4) premultiplied RGBA of one compositing list, over transparent black.
 
-    ``coverage``: float (L, H, W) in [0, 1], every layer's coverage of each pixel.
+    ``coverage``: float (L, H, W) in [0, 1], every layer's coverage of each pixel. A
+    sub-layer with a blend mode is blended onto the composite of the entries below it.
+    """
+    blended = [k for k, e in enumerate(node.entries) if isinstance(e, SubLayer) and e.blend != "normal"]
+    if not blended:
+        return _composite_run(node.entries, layers, coverage, height, width)
+    out, start = None, 0
+    for k in blended + [len(node.entries)]:
+        if k > start:   # a run of 'normal' entries, over what is below
+            run = _composite_run(node.entries[start:k], layers, coverage, height, width)
+            out = run if out is None else run + out * (1.0 - run[..., 3:4])
+        if k < len(node.entries):
+            source = _composite_sub(node.entries[k], layers, coverage, height, width)
+            backdrop = jnp.zeros_like(source) if out is None else out
+            out = blend_over(node.entries[k].blend, backdrop, source)
+        start = k + 1
+    return out
+
+
+def _composite_run(entries, layers: Layers, coverage, height, width):
+    """float (H, W, 4) premultiplied RGBA of a list of entries (blend modes ignored), over
+    transparent black.
 
     "over" back to front has the closed form  sum_e S_e * prod_{m > e} (1 - alpha_e), so the
     transmittances come from one reverse cumulative product; solid-colour layers (the
     common case) then reduce to one contraction over layers.
     """
     dt = float_dtype()
-    if not node.entries:
+    if not entries:
         return jnp.zeros((height, width, 4), dt)
-    solid_pos = [k for k, e in enumerate(node.entries) if isinstance(e, int) and e not in layers.images]
-    other_pos = [k for k in range(len(node.entries)) if k not in solid_pos]
+    solid_pos = [k for k, e in enumerate(entries) if isinstance(e, int) and e not in layers.images]
+    other_pos = [k for k in range(len(entries)) if k not in solid_pos]
     parts, terms = [], []
     if solid_pos:
-        idx = np.array([node.entries[k] for k in solid_pos])
+        idx = np.array([entries[k] for k in solid_pos])
         a = _take(coverage, idx) * (layers.colour[idx, 3] * layers.alpha[idx])[:, None, None]
         parts.append(a)
     for k in other_pos:
-        entry = node.entries[k]
+        entry = entries[k]
         if isinstance(entry, int):
             img = layers.images[entry]
             a = coverage[entry] * img[..., 3] * layers.alpha[entry]

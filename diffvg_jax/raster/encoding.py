@@ -18,11 +18,11 @@ size and the work budgets (``max_pieces``, ``max_depth``). The pipeline that ren
 (:mod:`.pipeline`) depends only on the canvas, the class and the budgets, so scenes of any
 structure in one class share one compiled program.
 
-Encoding is differentiable in the scene's leaves: it runs eagerly (outside any jit) as a few
-gathers from the packed leaf vector (:mod:`.leaves`) and a few small cached programs: one
-for all fills (:func:`fill_edges`, per segment class) and one per group of stroked subpaths
-that share join, cap, miter limit, closure and a segment class (:func:`stroke_edges`).
-Inside a caller's jit the same code is traced into the caller's program.
+Encoding is differentiable in the scene's leaves: the leaves are packed into one vector
+(:mod:`.leaves`), the structure becomes integer plans padded to classes, and a few programs
+per class evaluate them (:mod:`.flat_geometry`): one for segments, transforms, fills and
+layer records, one per group of stroked subpaths that share closure, join, cap and a
+segment class. Inside a caller's jit the same code is traced into the caller's program.
 
 Scope: flat scenes, whose layers composite straight onto the canvas (groups may carry
 transforms). Group opacity, clips, masks and shapes with both fill and stroke under an
@@ -40,19 +40,21 @@ import jax
 import jax.numpy as jnp
 import numpy as np
 
-from diffvg_jax.geometry import (Subpath, apply_transform, flatten_subpath, float_dtype, lifted_segments,
-                                 safe_inverse, stroke_outline)
+from diffvg_jax.geometry import apply_transform, float_dtype, safe_inverse
 from diffvg_jax.kernels import depth_needed as kernel_depth_needed
 from diffvg_jax.kernels import pieces_needed as kernel_pieces_needed
 from diffvg_jax.scene import Group, Scene, Solid
 
 from .budgets import SMALL_SCENE_LAYERS, auto_budget, default_budget, round_depth
-from .layers import ROUND_POINTS, pixel_centres
+from .flat_geometry import (FlatPlan, assemble_edges, flat_geometry, padded_theta_size, plan_fills, plan_frames,
+                            stroke_group_edges, stroke_groups)
+from .layers import pixel_centres
 from .leaves import LeafTable, concrete_value
-from .segments import SegmentTable, build_segments, register_shape
+from .segments import plan_segments, register_shape
 
 # Smallest capacity of each class: tiny scenes share programs with small ones.
-MIN_SEGMENTS, MIN_SUBPATHS, MIN_EDGES, MIN_LAYERS = 64, 16, 1024, 8
+MIN_SUBPATHS, MIN_EDGES, MIN_LAYERS = 16, 1024, 8
+MIN_LEAVES, MIN_SHAPES, MIN_GROUPS = 256, 16, 4
 
 
 def capacity_class(n: int, minimum: int) -> int:
@@ -141,44 +143,6 @@ def flat_items(scene: Scene):
     return items, groups, counter[0]
 
 
-def _batched_transform(m, pts):
-    """Per-row affine matrices m float (S, 3, 3) applied to points float (S, ..., 2)."""
-    out = jnp.einsum("sij,s...j->s...i", m[:, :2, :2], pts)
-    return out + m[:, :2, 2].reshape(m.shape[:1] + (1,) * (pts.ndim - 2) + (2,))
-
-
-@functools.partial(jax.jit, static_argnums=(4,))
-def fill_edges(ctrl, to_canvas, first, last, capacity):
-    """Edges in pixels of every filled subpath, float (S * 2K + N, 2, 2) with K = capacity.
-
-    ctrl float (S, 4, 2) user units, to_canvas float (S, 3, 3) per segment; first, last
-    int32 (N,) each subpath's first and last segment. Each segment is flattened on its own
-    (lifted polyline, :func:`diffvg_jax.geometry.lifted_segments`), and each subpath is
-    closed by one edge from its end back to its start (zero length when it is closed).
-    """
-    verts = lifted_segments(ctrl, _batched_transform(to_canvas, ctrl), capacity)     # (S, 2K + 1, 2)
-    verts = _batched_transform(to_canvas, verts)
-    edges = jnp.stack([verts[:, :-1], verts[:, 1:]], axis=2).reshape(-1, 2, 2)
-    closing = jnp.stack([verts[last, -1], verts[first, 0]], axis=1)
-    return jnp.concatenate([edges, closing], axis=0)
-
-
-@functools.partial(jax.jit, static_argnums=(3, 4, 5, 6, 7))
-def stroke_edges(ctrl, widths, to_canvas, closed, join, cap, miter_limit, capacity):
-    """Stroke outline edges in pixels of B subpaths of n segments, float (B, E, 2, 2).
-
-    ctrl float (B, n, 4, 2) and widths float (B, n, 4) (full widths) in user units,
-    to_canvas float (B, 3, 3). Segments past a subpath's end repeat its end point: zero-length
-    pieces, which the outline ignores (they inherit the last tangent).
-    """
-    def one(c, w, m):
-        verts, wv, mask = flatten_subpath(Subpath(c, closed, w), m, capacity)
-        outline = stroke_outline(verts, 0.5 * jnp.maximum(wv, 0.0), closed=closed, joint_mask=mask, join=join,
-                                 cap=cap, miter_limit=miter_limit, round_points=ROUND_POINTS)
-        return apply_transform(m, outline)
-    return jax.vmap(one)(ctrl, widths, to_canvas)
-
-
 def pad_rows(x, n):
     """x padded with zero rows to n rows (axis 0)."""
     if n <= x.shape[0]:
@@ -186,74 +150,25 @@ def pad_rows(x, n):
     return jnp.concatenate([x, jnp.zeros((n - x.shape[0],) + x.shape[1:], x.dtype)], axis=0)
 
 
-def _fill_part(seg: SegmentTable, fill_layer, to_canvas, capacity):
-    """Edges float (S * 2K + N, 2, 2) and their layers (int32 NumPy) of every filled subpath."""
-    used = fill_layer[seg.seg_item] >= 0
-    subs = np.flatnonzero(fill_layer[seg.sub_item] >= 0)
-    # One spare segment at least: padded subpaths close on it (zero matrices: at the origin).
-    S = capacity_class(len(seg.seg_item) + 1, MIN_SEGMENTS)
-    N = capacity_class(len(subs), MIN_SUBPATHS)
-    ctrl = pad_rows(seg.ctrl * jnp.asarray(used, seg.ctrl.dtype)[:, None, None], S)
-    first = np.full(N, S - 1, np.int32)
-    last = np.full(N, S - 1, np.int32)
-    first[:len(subs)] = seg.first[subs]
-    last[:len(subs)] = seg.last[subs]
-    edges = fill_edges(ctrl, pad_rows(to_canvas[seg.seg_item], S), first, last, capacity)
-    seg_layer = np.zeros(S, np.int32)
-    seg_layer[:len(used)] = np.where(used, fill_layer[seg.seg_item], 0)
-    sub_layer = np.zeros(N, np.int32)
-    sub_layer[:len(subs)] = fill_layer[seg.sub_item[subs]]
-    return edges, np.concatenate([np.repeat(seg_layer, 2 * capacity), sub_layer])
+def _class_of(minimum: int = 1):
+    return functools.partial(capacity_class, minimum=minimum)
 
 
-def _stroke_parts(seg: SegmentTable, items, to_canvas, capacity):
-    """Yields (edges, layers) per group of stroked subpaths that share one outline program."""
-    groups = {}
-    for k in range(len(seg.first)):
-        shape = items[seg.sub_item[k]].shape
-        if shape.stroke is None:
-            continue
-        n = int(seg.last[k] - seg.first[k] + 1)
-        key = (bool(seg.closed[k]), shape.line_join, shape.line_cap, float(shape.miter_limit), capacity_class(n, 1))
-        groups.setdefault(key, []).append(k)
-    for (closed, join, cap, miter, n_cap), subs in groups.items():
-        B = capacity_class(len(subs), 1)
-        idx = np.zeros((B, n_cap), np.int32)
-        pad = np.ones((B, n_cap), bool)
-        for b, k in enumerate(subs):
-            n = int(seg.last[k] - seg.first[k] + 1)
-            idx[b, :n] = np.arange(seg.first[k], seg.last[k] + 1)
-            idx[b, n:] = seg.last[k]
-            pad[b, :n] = False
-        live = np.arange(B) < len(subs)
-        # Padding segments repeat the end point; padding subpaths collapse to the origin
-        # with zero width (no pieces, no coverage).
-        ctrl = seg.ctrl[idx]
-        ctrl = jnp.where(pad[..., None, None], ctrl[:, :, 3:4, :], ctrl) * live[:, None, None, None]
-        widths = seg.widths[idx]
-        widths = jnp.where(pad[..., None], widths[..., 3:4], widths) * live[:, None, None]
-        owner = np.array([seg.sub_item[k] for k in subs] + [0] * (B - len(subs)))
-        edges = stroke_edges(ctrl, widths, to_canvas[owner], closed, join, cap, miter, 2 * capacity)
-        layer = np.array([items[seg.sub_item[k]].layers["stroke"] for k in subs] + [0] * (B - len(subs)), np.int32)
-        yield edges.reshape(-1, 2, 2), np.repeat(layer, edges.shape[1])
-
-
-def _layer_records(items, num_layers, L, index, theta):
-    """colour float (L, 4), alpha float (L,), evenodd bool (L,) from the packed leaves."""
-    colour_src = np.full((L, 4), -1, np.int64)
-    alpha_src = np.full((L, 2), -1, np.int64)      # the paint's opacity, the shape's opacity
+def _layer_plan(items, num_layers, L, index):
+    """(colour int32 (L, 4), alpha int32 (L, 2), live bool (L,), evenodd bool (L,)): theta
+    indices of each layer's colour, paint opacity and shape opacity (-1 reads 1)."""
+    colour = np.full((L, 4), -1, np.int32)
+    alpha = np.full((L, 2), -1, np.int32)
     evenodd = np.zeros(L, bool)
     for k, item in enumerate(items):
         for kind, layer in item.layers.items():
             if kind + "_color" in index[k]:
-                colour_src[layer] = index[k][kind + "_color"]
-            alpha_src[layer, 0] = index[k][kind + "_opacity"]
+                colour[layer] = index[k][kind + "_color"]
+            alpha[layer, 0] = index[k][kind + "_opacity"]
             if item.opacity_in_alpha:
-                alpha_src[layer, 1] = index[k]["opacity"]
+                alpha[layer, 1] = index[k]["opacity"]
             evenodd[layer] = kind == "fill" and item.shape.fill_rule == "evenodd"
-    ext = jnp.concatenate([theta, jnp.ones((1,), theta.dtype)])      # index -1 reads 1
-    real = jnp.asarray(np.arange(L) < num_layers, theta.dtype)
-    return ext[colour_src] * real[:, None], jnp.prod(ext[alpha_src], axis=1) * real, jnp.asarray(evenodd)
+    return colour, alpha, np.arange(L) < num_layers, evenodd
 
 
 def _paint_rasters(items, to_canvas, L, height, width, paint_at, dtype):
@@ -306,7 +221,10 @@ def encode_flat(scene: Scene, *, width: int, height: int, capacity: int, paint_a
     """The :class:`Encoding` of a flat scene, or None when the scene composites in
     sub-layers. ``paint_at(paint, xy)`` evaluates a non-solid paint at user-space points
     (the renderer passes one that draws pattern tiles); ``capacity`` is the static number
-    of line pieces per Bezier segment."""
+    of line pieces per Bezier segment.
+
+    The scene's structure becomes host-side integer plans padded to capacity classes
+    (:mod:`.flat_geometry`), so the programs that run depend on the classes only."""
     flat = flat_items(scene)
     if flat is None:
         return None
@@ -317,34 +235,34 @@ def encode_flat(scene: Scene, *, width: int, height: int, capacity: int, paint_a
     index = [register_shape(it.shape, table) for it in items]
     group_index = [table.add(t) for _, t in groups]
     background_index = table.add(scene.background)
-    theta = table.pack()
-    matrices = []                       # group -> canvas; parents come before their children
-    for (parent, _), gi in zip(groups, group_index):
-        matrices.append(theta[gi] if parent < 0 else matrices[parent] @ theta[gi])
+    theta = table.pack(padded_theta_size(table.size, _class_of(MIN_LEAVES)))
+    segments, layout = plan_segments([it.shape for it in items], index, _class_of())
+    fill_layer = np.array([it.layers.get("fill", -1) for it in items], np.int32)
+    fill_rows, first, last, fill_live, row_layer, sub_layer = plan_fills(layout, fill_layer,
+                                                                         _class_of(MIN_SUBPATHS))
+    colour_plan, alpha_plan, layer_live, evenodd = _layer_plan(items, num_layers, L, index)
+    frames = plan_frames(groups, group_index, items, index, _class_of(MIN_GROUPS), _class_of(MIN_SHAPES))
+    plan = FlatPlan(segments, *frames, layout.seg_item, fill_rows, first, last, fill_live, colour_plan, alpha_plan,
+                    layer_live, np.asarray(background_index, np.int32))
+    ctrl, widths, to_canvas, fill, colour, alpha, background = flat_geometry(theta, plan, capacity)
     edge_parts, layer_parts = [], []
-    to_canvas = None
-    if items:
-        parents = jnp.stack([jnp.eye(3, dtype=dt)] + matrices)
-        to_canvas = parents[np.array([it.group + 1 for it in items])] @ theta[np.stack([ix["transform"] for ix in index])]
-        seg = build_segments([it.shape for it in items], index, theta)
-        fill_layer = np.array([it.layers.get("fill", -1) for it in items], np.int32)
-        if (fill_layer >= 0).any():
-            edges, layers = _fill_part(seg, fill_layer, to_canvas, capacity)
-            edge_parts.append(edges)
-            layer_parts.append(layers)
-        for edges, layers in _stroke_parts(seg, items, to_canvas, capacity):
-            edge_parts.append(edges)
-            layer_parts.append(layers)
-    edges = jnp.concatenate(edge_parts) if edge_parts else jnp.zeros((0, 2, 2), dt)
+    if fill_rows.any():
+        edge_parts.append(fill)
+        layer_parts += [np.repeat(row_layer, 2 * capacity), sub_layer]
+    for key, rows, pad, live, owner, miter, layer in stroke_groups(layout, items):
+        closed, join, cap, _ = key
+        edges = stroke_group_edges(ctrl, widths, to_canvas, rows, pad, live, owner, miter, closed, join, cap,
+                                   2 * capacity)
+        edge_parts.append(edges)
+        layer_parts.append(np.repeat(layer, edges.shape[0] // layer.shape[0]))
     edge_layer = np.concatenate(layer_parts).astype(np.int32) if layer_parts else np.zeros(0, np.int32)
-    live_edges = edges.shape[0]
+    live_edges = len(edge_layer)
     E = capacity_class(live_edges, MIN_EDGES)
-    edges = pad_rows(edges, E)
-    edge_layer = np.concatenate([edge_layer, np.zeros(E - len(edge_layer), np.int32)])
-    colour, alpha, evenodd = _layer_records(items, num_layers, L, index, theta)
+    edges = assemble_edges(edge_parts or [jnp.zeros((0, 2, 2), dt)], E)
+    edge_layer = np.concatenate([edge_layer, np.zeros(E - live_edges, np.int32)])
     image_index, images = _paint_rasters(items, to_canvas, L, height, width, paint_at, dt)
-    max_pieces, max_depth, exact = _budgets(edges, edge_layer, evenodd, num_layers, live_edges, height, width,
-                                            max_pieces, max_depth)
-    return Encoding(edges, jnp.asarray(edge_layer), evenodd, colour, alpha, jnp.asarray(image_index), images,
-                    theta[background_index], int(width), int(height), max_pieces, max_depth,
+    max_pieces, max_depth, exact = _budgets(edges, edge_layer, jnp.asarray(evenodd), num_layers, live_edges, height,
+                                            width, max_pieces, max_depth)
+    return Encoding(edges, jnp.asarray(edge_layer), jnp.asarray(evenodd), colour, alpha, jnp.asarray(image_index),
+                    images, background, int(width), int(height), max_pieces, max_depth,
                     bool(check_budget) and not exact)

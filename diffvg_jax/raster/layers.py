@@ -21,7 +21,7 @@ import numpy as np
 
 from diffvg_jax.geometry import (apply_transform, flatten_subpath, float_dtype, polyline_edges, safe_inverse,
                                  shape_subpaths, stroke_outline)
-from diffvg_jax.scene import Group, Polygon, Scene, Solid
+from diffvg_jax.scene import ALIASED_RENDERINGS, Group, Polygon, Scene, Solid
 
 ROUND_POINTS = 16  # points per round join / cap arc: sagitta 0.004 x half width
 
@@ -53,11 +53,13 @@ class MaskNode:
 @dataclass
 class SubLayer:
     """A sub-layer: ``node`` composited over transparent black, then multiplied by the
-    opacity (scalar) and per pixel by the clip coverage and the mask value."""
+    opacity (scalar) and per pixel by the clip coverage and the mask value, and drawn onto
+    what is below it in its list with the blend mode ``blend`` (see :mod:`.blend`)."""
     node: "Node"
     opacity: Optional[jax.Array] = None   # float () in [0, 1]
     clip: Optional[ClipNode] = None
     mask: Optional[MaskNode] = None
+    blend: str = "normal"                 # one of scene.BLEND_MODES
 
 
 @dataclass
@@ -124,12 +126,53 @@ def _walk_mask(mask, parent, items, counter) -> MaskNode:
     return out
 
 
+def has_blend(children) -> bool:
+    """True when a Group among ``children`` (shapes and Groups, recursively) has a blend
+    mode other than 'normal'."""
+    return any(isinstance(c, Group) and (c.blend_mode != "normal" or has_blend(c.children)) for c in children)
+
+
+def has_aliased(children) -> bool:
+    """True when a shape among ``children`` (recursively, clips included) is drawn aliased
+    (``shape_rendering`` 'crispEdges' or 'optimizeSpeed')."""
+    for c in children:
+        if isinstance(c, Group):
+            if has_aliased(c.children) or (c.clip is not None and _clip_aliased(c.clip)) \
+                    or (c.mask is not None and _mask_aliased(c.mask)):
+                return True
+        elif c.shape_rendering in ALIASED_RENDERINGS:
+            return True
+    return False
+
+
+def _clip_aliased(clip) -> bool:
+    return has_aliased(clip.children) or (clip.clip is not None and _clip_aliased(clip.clip))
+
+
+def _mask_aliased(mask) -> bool:
+    return has_aliased(mask.children) or (mask.mask is not None and _mask_aliased(mask.mask))
+
+
+def needs_sub_layers(scene: Scene) -> bool:
+    """True when the scene has a blend mode or an aliased shape: the encoded (flat)
+    pipeline draws neither, ``render_traced`` draws both."""
+    return has_blend(scene.children) or has_aliased(scene.children)
+
+
+def _isolated(group) -> bool:
+    """Whether a Group composites as its own sub-layer (SVG: an isolated group, or a
+    clip / mask / opacity layer). 'isolate' matters only around a blend mode inside."""
+    if group.opacity is not None or group.clip is not None or group.mask is not None:
+        return True
+    return group.blend_mode != "normal" or (group.isolation == "isolate" and has_blend(group.children))
+
+
 def _walk_group(child, parent, node, items, counter):
     m = parent @ jnp.asarray(child.transform, float_dtype())
-    if child.opacity is None and child.clip is None and child.mask is None:
+    if not _isolated(child):
         walk_scene(child.children, m, node, items, counter)
         return
-    sub = SubLayer(Node())
+    sub = SubLayer(Node(), blend=child.blend_mode)
     walk_scene(child.children, m, sub.node, items, counter)
     if child.opacity is not None:
         sub.opacity = jnp.asarray(child.opacity, float_dtype())
@@ -217,6 +260,8 @@ class Layers:
       alpha: float (L,) opacity multipliers in [0, 1].
       images: dict layer index -> float (H, W, 4) straight RGBA of a non-solid paint at the
         pixel centres.
+      aliased: numpy bool (L,) static: layers drawn aliased (``shape_rendering``
+        'crispEdges' / 'optimizeSpeed'); None: none is.
     """
     edges: jax.Array
     edge_layer: np.ndarray
@@ -224,6 +269,7 @@ class Layers:
     colour: jax.Array
     alpha: jax.Array
     images: dict
+    aliased: Optional[np.ndarray] = None
 
 
 
@@ -251,9 +297,12 @@ def count_layers(scene: Scene) -> int:
     return walk_root(scene)[2]
 
 
-def is_flat(node: Node) -> bool:
+def is_flat(node: Node, layers: Optional["Layers"] = None) -> bool:
     """True when the compositing tree is one list of layers (no group or shape opacity
-    layers): the tiled path composites exactly such lists."""
+    layers, no blend modes) and, given ``layers``, none is aliased: the tiled path
+    composites exactly such lists."""
+    if layers is not None and layers.aliased is not None:
+        return False
     return all(isinstance(e, int) for e in node.entries)
 
 
@@ -262,7 +311,7 @@ class _Parts:
 
     def __init__(self):
         self.edges, self.edge_ids, self.colours, self.alphas, self.order = [], [], [], [], []
-        self.fill_rules, self.images = {}, {}
+        self.fill_rules, self.images, self.aliased = {}, {}, set()
 
 
 def _add_batch(parts: _Parts, members, capacity, centres, paint_at: Optional[PaintFn]):
@@ -282,6 +331,8 @@ def _add_batch(parts: _Parts, members, capacity, centres, paint_at: Optional[Pai
         parts.order.append(ids)
         for i in ids:
             parts.fill_rules[int(i)] = first.shape.fill_rule if kind == "fill" else "nonzero"
+            if first.shape.shape_rendering in ALIASED_RENDERINGS:
+                parts.aliased.add(int(i))
         if first.clip:  # coverage only: no colour, no paint image
             parts.colours.append(jnp.zeros((len(members), 4), float_dtype()))
             parts.alphas.append(jnp.ones((len(members),), float_dtype()))
@@ -335,7 +386,8 @@ def collect_layers(scene: Scene, capacity: int, height=None, width=None, paint_a
         colour, alpha = jnp.zeros((0, 4), dt), jnp.zeros((0,), dt)
         edges, edge_layer = jnp.zeros((0, 2, 2), dt), np.zeros((0,), np.int32)
     evenodd = np.array([parts.fill_rules[i] == "evenodd" for i in range(num_layers)], bool)
-    return root, Layers(edges, edge_layer, evenodd, colour, alpha, parts.images)
+    aliased = np.array([i in parts.aliased for i in range(num_layers)], bool) if parts.aliased else None
+    return root, Layers(edges, edge_layer, evenodd, colour, alpha, parts.images, aliased)
 
 
 def collect_edge_count(scene: Scene, capacity: int) -> int:

@@ -55,50 +55,57 @@ class LeafTable:
         self.size += n
         return idx
 
-    def pack(self) -> jax.Array:
-        """theta: float (N,), the registered leaves raveled in order, differentiable."""
+    def pack(self, size: int = 0) -> jax.Array:
+        """theta: float (max(N, size),), the registered leaves raveled in order, then zeros
+        up to ``size`` (a capacity class: programs that read theta then depend on the class,
+        not on N); differentiable."""
+        size = max(int(size), self.size)
         if not self.leaves:
-            return jnp.zeros((0,), self.dtype)
+            return jnp.zeros((size,), self.dtype)
         shapes = tuple(np.shape(x) for x in self.leaves)
         if not any(isinstance(x, jax.core.Tracer) for x in self.leaves):
-            return _pack_concrete(self.dtype, shapes, self.leaves)   # nothing to differentiate
-        return _pack(self.dtype, shapes, *self.leaves)
+            return _pack_concrete(self.dtype, size, shapes, self.leaves)   # nothing to differentiate
+        return _pack(self.dtype, size, shapes, *self.leaves)
 
 
-def _concatenate(dtype, *xs):
-    return jnp.concatenate([jnp.asarray(x, dtype).reshape(-1) for x in xs])
+def _concatenate(dtype, size, *xs):
+    flat = [jnp.asarray(x, dtype).reshape(-1) for x in xs]
+    n = sum(int(x.shape[0]) for x in flat)
+    return jnp.concatenate(flat + [jnp.zeros((size - n,), dtype)])
 
 
 # Concrete leaves are packed on the host the first time a signature (dtype, leaf shapes)
 # is seen, which compiles nothing; from its second use on (a loop over one structure) by a
 # small jitted concatenation, whose C++ dispatch reads device arrays ~10x faster than
 # fetching them one by one.
-concatenate_program = jax.jit(_concatenate, static_argnums=(0,))
+concatenate_program = jax.jit(_concatenate, static_argnums=(0, 1))
 _SEEN_SIGNATURES: set = set()
 MAX_SEEN_SIGNATURES = 4096
 
 
-def _pack_concrete(dtype, shapes, xs):
-    signature = (np.dtype(dtype).str, shapes)
+def _pack_concrete(dtype, size, shapes, xs):
+    signature = (np.dtype(dtype).str, size, shapes)
     if signature in _SEEN_SIGNATURES:
-        return concatenate_program(dtype, *xs)
+        return concatenate_program(dtype, size, *xs)
     if len(_SEEN_SIGNATURES) < MAX_SEEN_SIGNATURES:
         _SEEN_SIGNATURES.add(signature)
-    return jnp.asarray(np.concatenate([np.asarray(x, dtype).reshape(-1) for x in xs]))
+    flat = np.concatenate([np.asarray(x, dtype).reshape(-1) for x in xs])
+    return jnp.asarray(np.concatenate([flat, np.zeros(size - flat.shape[0], flat.dtype)]))
 
 
-def _pack(dtype, shapes, *leaves):
+def _pack(dtype, size, shapes, *leaves):
     @jax.custom_vjp
     def pack(*xs):
         if any(isinstance(x, jax.core.Tracer) for x in xs):
-            return _concatenate(dtype, *xs)
-        return _pack_concrete(dtype, shapes, xs)
+            return _concatenate(dtype, size, *xs)
+        return _pack_concrete(dtype, size, shapes, xs)
 
     def fwd(*xs):
         return pack(*xs), None
 
     def bwd(_, g):
-        sizes = np.cumsum([int(np.prod(s, dtype=np.int64)) for s in shapes])[:-1]
+        # Split at every leaf's end: the last part is the padding, whose cotangent is dropped.
+        sizes = np.cumsum([int(np.prod(s, dtype=np.int64)) for s in shapes])
         if not isinstance(g, jax.core.Tracer):
             # Eager autodiff: split on the host (one jnp.split with thousands of outputs
             # took seconds to compile).

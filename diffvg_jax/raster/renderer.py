@@ -4,8 +4,8 @@ Two routes:
   * flat scenes (layers composite straight onto the canvas; groups may transform) are
     encoded as data (:mod:`.encoding`) and drawn by the compile-once pipeline
     (:mod:`.pipeline`): one compiled program per canvas size and capacity class;
-  * scenes with sub-layers (group opacity, clips, masks) are drawn by a program compiled
-    for their structure, as follows.
+  * scenes with sub-layers (group opacity, clips, masks, blend modes) or aliased shapes
+    (``shape_rendering``) are drawn by a program compiled for their structure, as follows.
 
 Per-structure pipeline (all inside one jit):
   1. walk the scene tree into coverage layers and a compositing tree, and each layer's
@@ -43,10 +43,10 @@ from diffvg_jax.scene import Scene
 
 from .budgets import (DEFAULT_CURVE_PIECES, SMALL_SCENE_LAYERS, auto_budget, count_layers, default_budget,
                       round_depth, traced_depth_needed, traced_pieces_needed, warn_budget)
-from .composite import composite, composite_tiled
-from .encoding import (Encoding, count_depth_program, count_pieces_program, encode_flat, fill_edges,
-                       stroke_edges)
-from .layers import collect_edge_count, collect_layers, is_flat
+from .composite import aliased_coverage, composite, composite_tiled
+from .encoding import Encoding, count_depth_program, count_pieces_program, encode_flat
+from .flat_geometry import assemble_edges, flat_geometry, stroke_group_edges
+from .layers import collect_edge_count, collect_layers, is_flat, needs_sub_layers
 from .leaves import concatenate_program, concrete_value
 from .patterns import paint_with_tiles, resolve_resolutions
 from .pipeline import render_encoding_jit, stack_encodings
@@ -62,10 +62,13 @@ def _dense_coverage(layers, height, width, max_pieces):
     A = winding_integral(layers.edges, layers.edge_layer, num_layers=layers.evenodd.shape[0], height=height,
                          width=width, max_pieces=max_pieces)
     if layers.evenodd.all():
-        return fill_rule_coverage(A, "evenodd")
-    if not layers.evenodd.any():
-        return fill_rule_coverage(A, "nonzero")
-    return jnp.where(layers.evenodd[:, None, None], fill_rule_coverage(A, "evenodd"), fill_rule_coverage(A, "nonzero"))
+        cov = fill_rule_coverage(A, "evenodd")
+    elif not layers.evenodd.any():
+        cov = fill_rule_coverage(A, "nonzero")
+    else:
+        cov = jnp.where(layers.evenodd[:, None, None], fill_rule_coverage(A, "evenodd"),
+                        fill_rule_coverage(A, "nonzero"))
+    return aliased_coverage(cov, layers.aliased)
 
 
 def render_traced(scene: Scene, width, height, premultiplied, max_pieces, capacity, check_budget, max_depth):
@@ -74,7 +77,7 @@ def render_traced(scene: Scene, width, height, premultiplied, max_pieces, capaci
     paint_at = functools.partial(paint_with_tiles, render_content=render_traced)
     root, layers = collect_layers(scene, capacity, height, width, paint_at)
     num_layers = layers.evenodd.shape[0]
-    if num_layers and is_flat(root):
+    if num_layers and is_flat(root, layers):
         depth = min(max_depth, num_layers)
         winding, slot_layer, depth_need, pieces_need = tiled_winding(
             layers.edges, layers.edge_layer, layers.evenodd, num_layers=num_layers, height=height, width=width,
@@ -101,7 +104,7 @@ _need_jit = jax.jit(traced_pieces_needed, static_argnums=(1, 2, 3))
 _depth_jit = jax.jit(traced_depth_needed, static_argnums=(1, 2, 3, 4))
 # Bounded (see diffvg_jax.runtime.program_cache): many scene structures in one process
 # would otherwise exhaust its memory mappings.
-_PROGRAMS = ProgramCaches(_render_jit, _need_jit, _depth_jit, render_encoding_jit, fill_edges, stroke_edges,
+_PROGRAMS = ProgramCaches(_render_jit, _need_jit, _depth_jit, render_encoding_jit, flat_geometry, stroke_group_edges, assemble_edges,
                           count_pieces_program, count_depth_program, concatenate_program)
 # Non-solid paints of encoded scenes: pattern tiles are drawn by the per-structure renderer.
 _PAINT_AT = functools.partial(paint_with_tiles, render_content=render_traced)
@@ -141,6 +144,8 @@ def _encode_scene(caller, scene, width, height, curve_pieces, max_pieces, max_de
     _PROGRAMS.bound()
     if _is_concrete(scene):  # pattern tile rasters sized from the canvas scale (static sizes)
         scene = resolve_resolutions(scene)
+    if needs_sub_layers(scene):   # blend modes, aliased shapes: render_traced draws them
+        return scene, width, height, None
     enc = encode_flat(scene, width=width, height=height, capacity=int(curve_pieces), paint_at=_PAINT_AT,
                       max_pieces=max_pieces, max_depth=max_depth, check_budget=check_budget)
     return scene, width, height, enc
@@ -163,9 +168,9 @@ def encode(scene: Scene, *, width: Optional[int] = None, height: Optional[int] =
     """
     enc = _encode_scene("encode", scene, width, height, curve_pieces, max_pieces, max_depth, check_budget)[3]
     if enc is None:
-        raise ValueError("encode: this scene composites in sub-layers (group opacity, a clip or a mask, or a shape "
-                         "with both fill and stroke under an opacity), which the encoded pipeline does not draw "
-                         "yet; dv.render(scene) draws it with a program compiled for its structure")
+        raise ValueError("encode: this scene composites in sub-layers (group opacity, a clip or a mask, a blend "
+                         "mode, an aliased shape, or a shape with both fill and stroke under an opacity), which "
+                         "the encoded pipeline does not draw yet; dv.render(scene) draws it with a program compiled for its structure")
     return enc
 
 

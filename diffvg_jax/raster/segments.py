@@ -1,23 +1,26 @@
-"""Shapes -> one table of cubic segments, as gathers from the packed leaf vector.
+"""Shapes -> one table of cubic segments: a host-side plan, then gathers from the packed leaves.
 
 The segment table of a list of shapes:
 
   ctrl      float (S, 4, 2)  cubic control points in each shape's user units
   widths    float (S, 4)     full stroke width at each control point (a scalar width is
                              broadcast), user units
-  seg_item  int32 (S,)       the shape (index into the list) of each segment
-  first, last int32 (N,)     first / last segment of each subpath
-  closed    bool (N,)        and whether it is closed
-  sub_item  int32 (N,)       the shape of each subpath
+
+computed by :func:`segment_arrays` from the packed leaf vector ``theta`` and a
+:class:`SegmentPlan`: integer indices into ``theta`` padded to capacity classes, so the
+program that evaluates it depends on the classes only, never on the scene's structure. The
+plan's host-side :class:`SegmentLayout` says which shape and subpath each row belongs to.
 
 Lines and quadratics are exact degree elevations, circles and ellipses 8 arcs of 45
 degrees, rounded rectangles 12 cubics: the constructions of ``geometry.shapes`` for one
-shape (its public ELEVATION, UNIT_ARCS and rect_ctrl), written here as index plans on the
-host plus a few gathers for all shapes at once.
+shape (its public ELEVATION, UNIT_ARCS and rect_ctrl), written as index plans for all shapes
+at once. Rows are laid out as [pointy segments | 8 per arc shape | 12 per rectangle], each
+block padded; padding indices are -1, which reads 0 (degenerate segments at the origin).
 """
 from __future__ import annotations
 
-from dataclasses import dataclass
+import dataclasses
+import functools
 from typing import List, Sequence, Tuple
 
 import jax
@@ -29,12 +32,55 @@ from diffvg_jax.scene import Circle, Ellipse, Path, Polygon, Polyline, Rect, Sol
 
 from .leaves import LeafTable
 
+ARC_SEGMENTS = UNIT_ARCS.shape[0]       # cubics per circle / ellipse
+RECT_SEGMENTS = 12                      # cubics per rounded rectangle (geometry.rect_ctrl)
+# Smallest block sizes: small scenes of any mix of kinds share one class (padding rows
+# cost flattening work, so the minimums stay small).
+MIN_POINTY, MIN_ARCS, MIN_RECTS = 32, 4, 4
 
-@dataclass
-class SegmentTable:
-    """The segment table (see the module docstring for each field's dtype, shape, units)."""
-    ctrl: jax.Array
-    widths: jax.Array
+
+@functools.partial(jax.tree_util.register_dataclass,
+                   data_fields=["points", "weights", "widths", "scalar_width", "arc_centre", "arc_radius",
+                                "arc_width", "rect_min", "rect_max", "rect_radius", "rect_width"],
+                   meta_fields=[])
+@dataclasses.dataclass(frozen=True)
+class SegmentPlan:
+    """Indices into ``theta`` (int32, -1 reads 0) for every segment row, padded to classes.
+
+      points        int32 (P, 4, 2)  each pointy segment's (up to 4) points, per coordinate
+      weights       float32 (P, 4, 4) degree elevation: ctrl = weights @ points
+      widths        int32 (P, 4)     stroke width entries at those points (per-point widths)
+      scalar_width  bool (P,)        the shape has one scalar width (broadcast, not elevated)
+      arc_centre, arc_radius  int32 (A, 2); arc_width int32 (A,)      circles and ellipses
+      rect_min, rect_max, rect_radius int32 (R, 2); rect_width int32 (R,)  rectangles
+    """
+    points: np.ndarray
+    weights: np.ndarray
+    widths: np.ndarray
+    scalar_width: np.ndarray
+    arc_centre: np.ndarray
+    arc_radius: np.ndarray
+    arc_width: np.ndarray
+    rect_min: np.ndarray
+    rect_max: np.ndarray
+    rect_radius: np.ndarray
+    rect_width: np.ndarray
+
+    @property
+    def num_rows(self) -> int:
+        """S: rows of the segment table this plan evaluates to."""
+        return self.points.shape[0] + ARC_SEGMENTS * self.arc_centre.shape[0] + RECT_SEGMENTS * self.rect_min.shape[0]
+
+
+@dataclasses.dataclass
+class SegmentLayout:
+    """Host-side rows of the planned table (NumPy):
+
+      seg_item    int32 (S,)  the shape of each row (-1: padding)
+      first, last int32 (N,)  first / last row of each subpath
+      closed      bool (N,)   and whether it is closed
+      sub_item    int32 (N,)  the shape of each subpath
+    """
     seg_item: np.ndarray
     first: np.ndarray
     last: np.ndarray
@@ -76,80 +122,86 @@ def _elevation_plan(shape) -> Tuple[List[np.ndarray], List[np.ndarray], List[Tup
     return srcs, weights, [(k, closed)]
 
 
-class _Parts:
-    """Accumulates segment blocks and their subpaths in one order."""
-
-    def __init__(self):
-        self.ctrl, self.widths, self.items, self.subs = [], [], [], []
-
-    def add(self, ctrl, widths, items, subs):
-        self.ctrl.append(ctrl)
-        self.widths.append(widths)
-        self.items.append(np.asarray(items, np.int32))
-        self.subs += subs
+def _padded(rows: List[np.ndarray], n: int, shape, fill=-1, dtype=np.int32) -> np.ndarray:
+    out = np.full((n,) + tuple(shape), fill, dtype)
+    if rows:
+        out[:len(rows)] = np.stack(rows)
+    return out
 
 
-def _pointy(shapes, indices, leaf_index, width_index, theta, parts):
-    srcs, weights, items, width_src, scalar = [], [], [], [], []
-    subs = []
-    for i in indices:
-        s_i, w_i, sub_i = _elevation_plan(shapes[i])
-        pts = leaf_index[i]["points"]
-        srcs += [pts[s] for s in s_i]                   # (4, 2) theta indices
-        weights += w_i
-        items += [i] * len(s_i)
-        w = width_index[i]
-        if w.ndim == 1:
-            width_src += [w[s] for s in s_i]
-            scalar += [False] * len(s_i)
-        else:
-            width_src += [np.full(4, int(w))] * len(s_i)
-            scalar += [True] * len(s_i)
-        subs += [(n, c, i) for n, c in sub_i]
-    if not srcs:
-        return
-    w = jnp.asarray(np.stack(weights), theta.dtype)
-    ctrl = jnp.einsum("sjk,skd->sjd", w, theta[np.stack(srcs)])
-    raw = theta[np.stack(width_src)]                     # (S, 4)
-    elevated = jnp.einsum("sjk,sk->sj", w, raw)
-    widths = jnp.where(np.asarray(scalar)[:, None], raw, elevated)
-    parts.add(ctrl, widths, items, subs)
-
-
-def build_segments(shapes: Sequence, leaf_index, theta) -> SegmentTable:
-    """The segment table of ``shapes``. ``leaf_index[i]`` maps a field name of shape i to
-    its theta indices (see :func:`register_shape`)."""
-    parts = _Parts()
-    width_index = [leaf_index[i]["stroke_width"] for i in range(len(shapes))]
-    _pointy(shapes, [i for i, s in enumerate(shapes) if isinstance(s, (Path, Polygon, Polyline))],
-            leaf_index, width_index, theta, parts)
-    for kind in (Circle, Ellipse):
-        idx = [i for i, s in enumerate(shapes) if type(s) is kind]
-        if not idx:
+def plan_segments(shapes: Sequence, leaf_index, class_of) -> Tuple[SegmentPlan, SegmentLayout]:
+    """The plan and layout of ``shapes``' segment table. ``leaf_index[i]`` maps a field name
+    of shape i to its theta indices (see :func:`register_shape`); ``class_of(n)`` pads a
+    count to its capacity class (at least 1)."""
+    srcs, weights, widths, scalar, p_items, p_subs = [], [], [], [], [], []
+    for i, shape in enumerate(shapes):
+        if not isinstance(shape, (Path, Polygon, Polyline)):
             continue
-        centre = theta[np.stack([leaf_index[i]["center"] for i in idx])]
-        radius = jnp.abs(theta[np.stack([np.broadcast_to(leaf_index[i]["radius"], (2,)) for i in idx])])
-        ctrl = centre[:, None, None, :] + jnp.asarray(UNIT_ARCS, theta.dtype)[None] * radius[:, None, None, :]
-        width = theta[np.stack([np.full((8, 4), int(width_index[i])) for i in idx])]
-        parts.add(ctrl.reshape(-1, 4, 2), width.reshape(-1, 4), np.repeat(idx, 8), [(8, True, i) for i in idx])
-    idx = [i for i, s in enumerate(shapes) if isinstance(s, Rect)]
-    if idx:
-        field = lambda name: theta[np.stack([leaf_index[i][name] for i in idx])]
-        ctrl = jax.vmap(rect_ctrl)(field("p_min"), field("p_max"), field("corner_radius"))
-        n_seg = ctrl.shape[1]
-        width = theta[np.stack([np.full((n_seg, 4), int(width_index[i])) for i in idx])]
-        parts.add(ctrl.reshape(-1, 4, 2), width.reshape(-1, 4), np.repeat(idx, n_seg),
-                  [(n_seg, True, i) for i in idx])
-    if not parts.ctrl:
-        z = np.zeros(0, np.int32)
-        return SegmentTable(jnp.zeros((0, 4, 2), theta.dtype), jnp.zeros((0, 4), theta.dtype), z, z, z,
-                            np.zeros(0, bool), z)
-    sizes = np.array([n for n, _, _ in parts.subs], np.int64)
-    ends = np.cumsum(sizes)
-    return SegmentTable(jnp.concatenate(parts.ctrl), jnp.concatenate(parts.widths),
-                        np.concatenate(parts.items).astype(np.int32), (ends - sizes).astype(np.int32),
-                        (ends - 1).astype(np.int32), np.array([c for _, c, _ in parts.subs], bool),
-                        np.array([i for _, _, i in parts.subs], np.int32))
+        s_i, w_i, sub_i = _elevation_plan(shape)
+        pts, w = leaf_index[i]["points"], leaf_index[i]["stroke_width"]
+        srcs += [pts[s] for s in s_i]
+        weights += w_i
+        widths += [w[s] if w.ndim == 1 else np.full(4, int(w)) for s in s_i]
+        scalar += [w.ndim != 1] * len(s_i)
+        p_items += [i] * len(s_i)
+        p_subs += [(n, c, i) for n, c in sub_i]
+    arcs = [i for i, s in enumerate(shapes) if isinstance(s, (Circle, Ellipse))]
+    rects = [i for i, s in enumerate(shapes) if isinstance(s, Rect)]
+    P = class_of(max(len(srcs), MIN_POINTY))
+    A, R = class_of(max(len(arcs), MIN_ARCS)), class_of(max(len(rects), MIN_RECTS))
+    def field(ids, n, name, shape):        # theta indices of one field of these shapes, padded to n
+        return _padded([np.broadcast_to(leaf_index[i][name], shape) for i in ids], n, shape)
+
+    plan = SegmentPlan(
+        points=_padded(srcs, P, (4, 2)), weights=_padded(weights, P, (4, 4), 0.0, np.float32),
+        widths=_padded(widths, P, (4,)), scalar_width=_padded(scalar, P, (), True, bool),
+        arc_centre=field(arcs, A, "center", (2,)), arc_radius=field(arcs, A, "radius", (2,)),
+        arc_width=field(arcs, A, "stroke_width", ()),
+        rect_min=field(rects, R, "p_min", (2,)), rect_max=field(rects, R, "p_max", (2,)),
+        rect_radius=field(rects, R, "corner_radius", (2,)), rect_width=field(rects, R, "stroke_width", ()))
+    seg_item = np.full(plan.num_rows, -1, np.int32)
+    seg_item[:len(p_items)] = p_items
+    starts, subs = [], []
+    row = 0
+    for n, c, i in p_subs:
+        starts.append(row)
+        subs.append((n, c, i))
+        row += n
+    for block_start, ids, n_seg in ((P, arcs, ARC_SEGMENTS), (P + ARC_SEGMENTS * A, rects, RECT_SEGMENTS)):
+        for k, i in enumerate(ids):
+            start = block_start + n_seg * k
+            seg_item[start:start + n_seg] = i
+            starts.append(start)
+            subs.append((n_seg, True, i))
+    sizes = np.array([n for n, _, _ in subs], np.int64)
+    first = np.array(starts, np.int64)
+    layout = SegmentLayout(seg_item, first.astype(np.int32), (first + sizes - 1).astype(np.int32),
+                           np.array([c for _, c, _ in subs], bool), np.array([i for _, _, i in subs], np.int32))
+    return plan, layout
+
+
+def read(theta, idx):
+    """theta[idx] where index -1 reads 0 (padding), float (idx.shape)."""
+    ext = jnp.concatenate([theta, jnp.zeros((1,), theta.dtype)])
+    return ext[idx]
+
+
+def segment_arrays(theta, plan: SegmentPlan):
+    """(ctrl float (S, 4, 2), widths float (S, 4)) of a plan, user units; traceable, and the
+    same program for every plan of one capacity class."""
+    dt = theta.dtype
+    w = jnp.asarray(plan.weights, dt)
+    ctrl = [jnp.einsum("sjk,skd->sjd", w, read(theta, plan.points))]
+    raw = read(theta, plan.widths)                                        # (P, 4)
+    widths = [jnp.where(plan.scalar_width[:, None], raw, jnp.einsum("sjk,sk->sj", w, raw))]
+    radius = jnp.abs(read(theta, plan.arc_radius))
+    arcs = read(theta, plan.arc_centre)[:, None, None, :] + jnp.asarray(UNIT_ARCS, dt)[None] * radius[:, None, None, :]
+    ctrl.append(arcs.reshape(-1, 4, 2))
+    widths.append(jnp.repeat(read(theta, plan.arc_width), ARC_SEGMENTS * 4).reshape(-1, 4))
+    rects = jax.vmap(rect_ctrl)(read(theta, plan.rect_min), read(theta, plan.rect_max), read(theta, plan.rect_radius))
+    ctrl.append(rects.reshape(-1, 4, 2))
+    widths.append(jnp.repeat(read(theta, plan.rect_width), RECT_SEGMENTS * 4).reshape(-1, 4))
+    return jnp.concatenate(ctrl), jnp.concatenate(widths)
 
 
 GEOMETRY_FIELDS = {Path: ("points",), Polygon: ("points",), Polyline: ("points",), Circle: ("center", "radius"),

@@ -16,17 +16,19 @@ def fitted_size(doc_w: float, doc_h: float, width: int, height: int):
     return s, max(1, int(round(doc_w * s))), max(1, int(round(doc_h * s)))
 
 
-def render_svg(svg_text: str, width: int, height: int) -> np.ndarray:
+def render_svg(svg_text: str, width: int, height: int, font_dirs=None) -> np.ndarray:
     """Render SVG text at ``width`` x ``height`` pixels.
 
     The document's own size (width / height / viewBox) is scaled uniformly to fit the box,
     as resvg's --width / --height do: a square document fills it exactly; a 2:1 document
     rendered at 300 x 300 gives a 300 x 150 image.
 
+    ``font_dirs``: folders with fonts for <text>, as load_svg's (DIFFVG_FONT_DIRS is read too).
+
     Returns:
       float32 NumPy array (out_h, out_w, 4), straight (un-premultiplied) RGBA in [0, 1].
     """
-    scene, doc_size = read_scene(read_source(svg_text))
+    scene, doc_size = read_scene(read_source(svg_text), font_dirs=font_dirs)
     s, out_w, out_h = fitted_size(*doc_size, int(width), int(height))
     kids = _flatten(scene.children, np.asarray(scale(s), np.float32))
     scene = S.Scene(children=tuple(kids), background=scene.background, width=out_w, height=out_h)
@@ -38,19 +40,20 @@ def _flatten(children, mat):
     """Push group transforms into the shapes and drop ids (static fields) so that documents
     with the same kinds of shapes share one compiled renderer: render_svg renders many
     one-off documents, and compilation, not rendering, dominates its time on CPU. Groups with
-    an opacity stay groups (they composite as a layer); groups with a clip or a mask keep
+    an opacity, a blend mode or isolation stay groups (they composite as a layer); groups with a clip or a mask keep
     their transform too (clip and mask live in the group's space)."""
     out = []
     for c in children:
         if isinstance(c, S.Group):
             m = mat @ np.asarray(c.transform, np.float32)
+            layer = dict(opacity=c.opacity, blend_mode=c.blend_mode, isolation=c.isolation)
             if c.clip is not None or c.mask is not None:
                 out.append(S.Group(children=tuple(_flatten(c.children, np.eye(3, dtype=np.float32))), transform=m,
-                                   opacity=c.opacity, clip=_flat_clip(c.clip), mask=_flat_mask(c.mask)))
-            elif c.opacity is None:
+                                   clip=_flat_clip(c.clip), mask=_flat_mask(c.mask), **layer))
+            elif c.opacity is None and c.blend_mode == "normal" and c.isolation == "auto":
                 out += _flatten(c.children, m)
             else:
-                out.append(S.Group(children=tuple(_flatten(c.children, m)), opacity=c.opacity))
+                out.append(S.Group(children=tuple(_flatten(c.children, m)), **layer))
         else:
             out.append(S.replace(c, transform=mat @ np.asarray(c.transform, np.float32), id=None))
     return out

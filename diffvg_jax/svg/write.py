@@ -17,13 +17,17 @@ fill rule as ``clip-rule``. A Group inside a ClipPath is written as its shapes: 
 without clip is flattened (exactly the same union); a clipped Group's shapes each get its
 clip-path (the loader's own form, one shape with the identity transform, round-trips
 exactly; several shapes give the same region, anti-aliased per shape).
+
+A Group's ``blend_mode`` / ``isolation`` are written in its ``style`` attribute
+(``mix-blend-mode`` and ``isolation`` are CSS properties, not presentation attributes), a
+shape's ``shape_rendering`` as ``shape-rendering`` when it is not 'auto'.
 """
 from __future__ import annotations
 
 import base64
 import io
 import os
-from typing import List
+from typing import List, Optional, Tuple
 from xml.sax.saxutils import quoteattr
 
 import numpy as np
@@ -38,13 +42,17 @@ from .values.transforms import format_matrix
 from .values.units import fmt32, fmt64
 
 
-def save_svg(scene: S.Scene, target) -> None:
+def save_svg(scene: S.Scene, target, *, display_size: Optional[Tuple[int, int]] = None) -> None:
     """Write ``scene`` as SVG to ``target``: a file path or a writable text stream.
+
+    ``display_size``: optional (width, height) in CSS pixels at which viewers show the
+    drawing; the canvas then becomes the ``viewBox`` (a 128 px fit shown at 512 px). Loading
+    such a file gives a scene of the display size, drawn through the viewBox scale.
 
     Raises ValueError if the scene holds non-concrete arrays (tracers) or unknown objects,
     or if the text would be larger than load_svg reads (errors.MAX_TEXT_CHARS).
     """
-    text = to_svg_text(scene)
+    text = to_svg_text(scene, display_size=display_size)
     if len(text) > MAX_TEXT_CHARS:
         raise ValueError(f"save_svg: the SVG text would be {len(text)} characters; load_svg reads at most "
                          f"{MAX_TEXT_CHARS} (images with non-8-bit pixels are stored exactly, 16 bytes a pixel)")
@@ -55,8 +63,8 @@ def save_svg(scene: S.Scene, target) -> None:
         f.write(text)
 
 
-def to_svg_text(scene: S.Scene) -> str:
-    """The SVG document for ``scene`` as a string."""
+def to_svg_text(scene: S.Scene, *, display_size: Optional[Tuple[int, int]] = None) -> str:
+    """The SVG document for ``scene`` as a string (``display_size``: see :func:`save_svg`)."""
     if not isinstance(scene, S.Scene):
         raise ValueError(f"save_svg: expected a diffvg_jax.Scene, got {type(scene).__name__}")
     w = _Writer()
@@ -64,10 +72,18 @@ def to_svg_text(scene: S.Scene) -> str:
     for child in scene.children:
         w.node(child, body, 1)
     attrs = [f'xmlns="{SVG_NS}"', f'xmlns:dv="{DV_NS}"']
-    if scene.width is not None:
-        attrs.append(f'width="{int(scene.width)}"')
-    if scene.height is not None:
-        attrs.append(f'height="{int(scene.height)}"')
+    if display_size is not None:
+        if scene.width is None or scene.height is None:
+            raise ValueError("save_svg: display_size needs a scene with width and height (its viewBox)")
+        dw, dh = (int(v) for v in display_size)
+        if dw <= 0 or dh <= 0:
+            raise ValueError(f"save_svg: display_size must be positive, got {display_size!r}")
+        attrs += [f'width="{dw}"', f'height="{dh}"', f'viewBox="0 0 {int(scene.width)} {int(scene.height)}"']
+    else:
+        if scene.width is not None:
+            attrs.append(f'width="{int(scene.width)}"')
+        if scene.height is not None:
+            attrs.append(f'height="{int(scene.height)}"')
     bg = _arr(scene.background, "Scene.background")
     if bg.shape == (4,) and bg[3] != 0 or np.any(bg != 0):
         attrs.append(f'style="background-color: {format_rgba(bg)}"')
@@ -136,6 +152,11 @@ class _Writer:
             parts.append(f' clip-path="url(#{self._clip_def(g.clip)})"')
         if g.mask is not None:
             parts.append(f' mask="url(#{self._mask_def(g.mask)})"')
+        # CSS properties, not presentation attributes: written in style (as SVG 2 reads them)
+        css = [f"mix-blend-mode:{g.blend_mode}"] if g.blend_mode != "normal" else []
+        css += [f"isolation:{g.isolation}"] if g.isolation != "auto" else []
+        if css:
+            parts.append(f' style="{";".join(css)}"')
         return "".join(parts)
 
     def _new_id(self, prefix):
@@ -262,6 +283,8 @@ class _Writer:
                      f' stroke-miterlimit="{s.miter_limit!r}"')
         if s.paint_order == "stroke":
             parts.append(' paint-order="stroke"')
+        if s.shape_rendering != "auto":
+            parts.append(f' shape-rendering="{s.shape_rendering}"')
         return "".join(parts)
 
     def _paint(self, p):

@@ -127,13 +127,13 @@ def test_twenty_structures_compile_the_pipeline_once():
             dv.render(scene, width=SIZE, height=SIZE).block_until_ready()
             grads = jax.grad(lambda s: jnp.mean(dv.render(s, width=SIZE, height=SIZE)))(scene)
             jax.block_until_ready(grads)
-    pipeline = [n for n in log.names if "render_encoding_jit" in n]
-    fills = [n for n in log.names if "fill_edges" in n]
     per_structure_programs = [n for n in log.names if "render_traced" in n]
     assert not per_structure_programs
-    # forward, and the gradient's linearised forward and backward
-    assert 1 <= len(pipeline) <= 3, pipeline
-    assert 1 <= len(fills) <= 3, fills
+    # forward, and the gradient's linearised forward and backward: for the pipeline, the
+    # geometry (segments, transforms, fills, layer records) and the one stroke group
+    for program in ("render_encoding_jit", "flat_geometry", "stroke_group_edges"):
+        compiled = [n for n in log.names if program in n]
+        assert 1 <= len(compiled) <= 3, (program, compiled)
 
 
 def test_batch_of_different_structures_renders_with_one_vmap():
@@ -193,3 +193,22 @@ def test_empty_and_degenerate_scenes_encode_with_finite_gradients():
                                    (8, 8, 3)), atol=1e-5)
         grads = jax.grad(lambda s: jnp.sum(dv.render(s, width=8, height=8)))(scene)
         assert all(np.all(np.isfinite(np.asarray(g))) for g in jax.tree_util.tree_leaves(grads))
+
+
+def test_miter_limit_and_segment_count_are_data_for_the_stroke_program():
+    """Two polylines of 3 and 4 segments with a sharp turn: a miter limit of 10 draws the
+    tip, 1 a bevel. Both are one stroke program (the limit is data, the counts share a
+    class), and each image equals the per-structure renderer's, which compiles each."""
+    def scene(limit, n):
+        pts = np.array([[4.0, 26.0], [16.0, 6.0], [28.0, 26.0], [28.0, 28.0], [20.0, 28.0]])[:n + 1]
+        return dv.Scene(children=(dv.Polyline(points=pts, stroke=dv.rgba(0, 0, 0.8, 1), stroke_width=3.0,
+                                              line_join="miter", miter_limit=limit),), background=[1, 1, 1, 1])
+    scenes = [scene(10.0, 3), scene(1.0, 3), scene(10.0, 4)]
+    dv.raster.clear_program_caches()
+    with CompileLog() as log:
+        images = [np.asarray(dv.render(s, width=SIZE, height=SIZE)) for s in scenes]
+    assert len([n for n in log.names if "stroke_group_edges" in n]) == 1, log.names
+    for s, image in zip(scenes, images):
+        np.testing.assert_allclose(image, np.asarray(per_structure(s)(s)), atol=2e-5)
+    tip = (slice(1, 5), slice(14, 19))         # above the apex at (16, 6): only the miter reaches it
+    assert np.min(images[0][tip][..., 0]) < 0.5 < np.min(images[1][tip][..., 0])

@@ -118,8 +118,9 @@ def test_use_inside_clip_path_and_invalid_children():
         sc = load_svg(svg(body))
     messages = " | ".join(str(w.message) for w in record)
     assert "must reference a shape" in messages and "not a valid <clipPath> child" in messages
-    assert "<text> is not supported" in messages
-    (rect,) = sc.children[0].clip.children
+    assert "<text> is not supported" not in messages   # text in a clipPath: its glyph outlines (svg/text/)
+    rect, text = sc.children[0].clip.children
+    assert isinstance(text, dv.Group) and isinstance(text.children[0], dv.Path) and text.children[0].fill is None
     np.testing.assert_array_equal(rect.p_min, [1, 2])
     np.testing.assert_allclose(rect.transform, m([[2, 0, 15], [0, 2, 20], [0, 0, 1]]))
 
@@ -255,3 +256,51 @@ def test_nested_svg_with_clip_path_wraps_the_viewport_group():
     assert isinstance(outer.clip.children[0], dv.Circle)
     (viewport,) = outer.children
     assert isinstance(viewport.clip.children[0], dv.Rect)
+
+
+def test_clip_path_and_mask_on_the_root_svg_apply_inside_the_viewbox():
+    text = (f'<svg {NS} width="100" height="50" viewBox="0 0 20 10" clip-path="url(#c)" mask="url(#k)">'
+            '<clipPath id="c"><rect x="2" y="1" width="5" height="4"/></clipPath>'
+            '<mask id="k" maskUnits="userSpaceOnUse" x="0" y="0" width="20" height="10">'
+            '<rect width="20" height="10" fill="white"/></mask>'
+            '<rect width="20" height="10" fill="green"/><rect width="3" height="3"/></svg>')
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")
+        scene = load_svg(text)
+    (root,) = scene.children
+    m(root.transform)   # the viewBox mapping, scale 5
+    np.testing.assert_allclose(np.asarray(root.transform)[0, 0], 5.0)
+    (clipped,) = root.children
+    assert len(clipped.children) == 2 and clipped.mask is not None
+    (box,) = clipped.clip.children
+    np.testing.assert_allclose(np.asarray(box.p_min), [2, 1])   # in viewBox units: under the mapping
+    # a clip-path naming something that is not a clipPath: nothing is rendered
+    bad = text.replace('clip-path="url(#c)"', 'clip-path="url(#k)"')
+    with pytest.warns(SVGWarning):
+        assert load_svg(bad).children == ()
+
+
+def test_mask_cycles_drop_the_link_resvg_drops():
+    """Which link of a mask cycle is dropped is undefined in SVG; resvg walks the masks in
+    document order and drops, for each, the links leading back to it from the element it
+    links to. Two masks masking each other: the second mask's link goes, so an element
+    masked by the second gets its content alone, one masked by the first gets both."""
+    grad = ('<linearGradient id="g"><stop offset="0" stop-color="white"/><stop offset="1" stop-color="black"/>'
+            '</linearGradient>')
+    body = (grad + '<mask id="m1" mask="url(#m2)"><rect width="10" height="10" fill="url(#g)"/></mask>'
+            '<mask id="m2" mask="url(#m1)"><rect width="10" height="10" fill="url(#g)"/></mask>'
+            '<rect id="a" width="10" height="10" mask="url(#m2)"/><rect id="b" width="10" height="10" '
+            'mask="url(#m1)"/>')
+    with pytest.warns(SVGWarning, match="cycle"):
+        a, b = load_svg(svg(body)).children
+    assert a.mask is not None and a.mask.mask is None
+    assert b.mask.mask is not None and b.mask.mask.mask is None
+    on_child = (grad + '<mask id="m1"><rect id="r1" width="10" height="10" fill="url(#g)" mask="url(#m2)"/></mask>'
+                '<mask id="m2"><rect id="r2" width="10" height="10" fill="url(#g)" mask="url(#m1)"/></mask>'
+                '<rect width="10" height="10" mask="url(#m1)"/><rect width="10" height="10" mask="url(#m2)"/>')
+    with pytest.warns(SVGWarning, match="cycle"):
+        first, second = load_svg(svg(on_child)).children
+    (inner,) = first.mask.children          # r1, masked by m2 whose r2 is unmasked
+    assert isinstance(inner, dv.Group) and inner.mask is not None
+    assert not isinstance(inner.mask.children[0], dv.Group)
+    assert not isinstance(second.mask.children[0], dv.Group)   # r2's link back to m1 is gone

@@ -208,9 +208,10 @@ def test_relative_file_path(tmp_path):
     ("https://example.com/a.png", "net.*never fetched"),
     ("data:image/png;base64,iVBORw0KGgo!!!notbase64", "net.*broken base64"),
     ("data:image/png;base64," + base64.b64encode(b"not an image").decode(), "net.*not a decodable"),
-    ("data:image/svg+xml;base64,PHN2Zy8+", "net.*SVG images"),
+    ("data:image/svg+xml;base64," + base64.b64encode(b"<svg><rect").decode(), "net.*SVG image"),
     ("data:image/png;base64", "net.*broken data URI"),
-    ("data:image/gif;base64,R0lGOD", "net.*not supported"),
+    ("data:image/gif;base64,R0lGODlh", "net.*not a decodable"),
+    ("data:image/tiff;base64,R0lGOD", "net.*not supported"),
 ])
 def test_refused_and_broken_hrefs_warn_and_draw_nothing(href, match):
     with pytest.warns(SVGWarning, match=match):
@@ -279,3 +280,78 @@ def test_use_and_switch_reach_images():
     np.testing.assert_array_equal(used.children[0].p_max, [4, 4])
     (image,) = switched.children   # the first valid child only
     assert isinstance(image.fill, dv.ImagePaint) and np.array_equal(image.p_max, [2, 2])
+
+
+# ---------------------------------------------------------------------------------------
+# SVG images, sniffed and other formats
+# ---------------------------------------------------------------------------------------
+
+QUADS = ('<svg xmlns="http://www.w3.org/2000/svg" viewBox="0 0 2 2">'
+         '<rect width="1" height="1" fill="#f00"/><rect x="1" width="1" height="1" fill="#0f0"/>'
+         '<rect y="1" width="1" height="1" fill="#00f"/><rect x="1" y="1" width="1" height="1" fill="#ff0"/>'
+         '<circle cx="1" cy="1" r="5" fill="none" stroke="#000"/></svg>')   # drawn outside its canvas: clipped
+
+
+def _svg_uri(text, mime="image/svg+xml"):
+    return f"data:{mime};base64," + base64.b64encode(text.encode()).decode("ascii")
+
+
+def test_svg_image_is_placed_like_a_raster_and_clipped_to_its_canvas():
+    """A 2 x 2 quadrant SVG (intrinsic size: its 2 x 2 viewBox) in a 16 x 8 viewport at
+    (4, 4): meet scales it to 8 x 8 centred at x = 8 .. 16. Expected pixels by hand: the
+    four colours in 4 x 4 blocks, nothing outside (the circle's stroke lies outside its
+    canvas and is clipped, as the document's own canvas clips it)."""
+    scene = load_svg(_svg(f'<image x="4" y="4" width="16" height="8" href="{_svg_uri(QUADS)}"/>', 24, 16))
+    (group,) = scene.children
+    assert isinstance(group, dv.Group) and group.clip is not None
+    img = np.asarray(dv.render(scene, width=24, height=16))
+    expected = np.zeros((16, 24, 4), np.float32)
+    for (y0, x0), rgb in {(4, 8): (1, 0, 0), (4, 12): (0, 1, 0), (8, 8): (0, 0, 1), (8, 12): (1, 1, 0)}.items():
+        expected[y0:y0 + 4, x0:x0 + 4] = rgb + (1,)
+    alpha_err = np.abs(img[..., 3] - expected[..., 3])
+    assert alpha_err.max() < 2e-3
+    inside = expected[..., 3] > 0
+    assert np.abs(img[inside][:, :3] - expected[inside][:, :3]).max() < 2e-3
+
+
+def test_untyped_data_uris_are_sniffed():
+    u8 = _blocks()
+    png = _png_uri(u8).replace("data:image/png;", "data:;")
+    np.testing.assert_array_equal(_pixels(load_svg(_svg(f'<image href="{png}"/>'))), u8 / np.float32(255.0))
+    scene = load_svg(_svg(f'<image width="4" height="4" href="{_svg_uri(QUADS, "")}"/>'))
+    assert isinstance(scene.children[0], dv.Group)
+
+
+@pytest.mark.parametrize("fmt", ["GIF", "WEBP"])
+def test_gif_and_webp_decode(fmt):
+    u8 = np.zeros((6, 4, 4), np.uint8)
+    u8[...] = [0, 255, 0, 255]
+    px = _pixels(load_svg(_svg(f'<image href="{_png_uri(u8, fmt, "image/" + fmt.lower())}"/>')))
+    assert px.shape == (6, 4, 4)
+    np.testing.assert_allclose(px[..., :3], np.broadcast_to([0, 1, 0], (6, 4, 3)), atol=2 / 255)
+
+
+def test_svg_images_are_secure_and_separate(tmp_path):
+    u8 = _blocks()
+    Image.fromarray(u8, "RGBA").save(tmp_path / "a.png")
+    inner = ('<svg xmlns="http://www.w3.org/2000/svg" width="12" height="8">'
+             '<style>rect { fill: blue }</style>'
+             f'<image id="file" href="a.png"/><image id="data" href="{_png_uri(u8)}"/></svg>')
+    (tmp_path / "inner.svg").write_text(inner)
+    outer = _svg('<rect id="own" width="3" height="3" fill="red"/><image id="doc" href="inner.svg"/>')
+    (tmp_path / "outer.svg").write_text(outer)
+    with pytest.warns(SVGWarning, match="file.*needs load_svg"):   # files are not read inside an SVG image
+        scene = load_svg(tmp_path / "outer.svg")
+    own, doc = scene.children
+    np.testing.assert_allclose(np.asarray(own.fill.color), [1, 0, 0, 1])   # the inner style sheet stays inside
+    (inner_group,) = doc.children
+    (pic,) = inner_group.children
+    assert isinstance(pic.fill, dv.ImagePaint) and pic.id is None           # data URIs are read, ids dropped
+
+
+def test_svg_images_nest_at_most_four_levels():
+    doc = '<svg xmlns="http://www.w3.org/2000/svg" width="4" height="4"><rect width="4" height="4"/></svg>'
+    for _ in range(5):
+        doc = f'<svg xmlns="http://www.w3.org/2000/svg" width="4" height="4"><image href="{_svg_uri(doc)}"/></svg>'
+    with pytest.warns(SVGWarning, match="nested deeper than 4"):
+        load_svg(_svg(f'<image href="{_svg_uri(doc)}"/>'))

@@ -273,9 +273,10 @@ def test_shape_opacity_is_one_layer_with_its_markers_and_other_shapes_get_none()
     body = MARK.format(orient="0") + ('<path id="p" d="M 10 10 L 40 10" stroke="#000" opacity="0.5" {}/>'
                                       '<rect x="1" y="1" width="5" height="5" {}/>').format(ALL, ALL)
     got = load(svg(body))
-    layer, rect = got.children
+    layer, rect, rect_marks = got.children   # SVG 2: a rect takes markers too, without a layer
     assert isinstance(layer, dv.Group) and float(layer.opacity) == 0.5 and isinstance(rect, dv.Rect)
     assert [type(c).__name__ for c in layer.children] == ["Path", "Group"]
+    assert isinstance(rect_marks, dv.Group) and rect_marks.opacity is None
 
 
 # ------------------------------------------------------------------ bad input
@@ -386,3 +387,31 @@ def test_expanded_markers_round_trip(overflow):
     assert ta == tb
     for x, y in zip(la, lb):
         np.testing.assert_array_equal(np.asarray(x), np.asarray(y))
+
+
+@pytest.mark.parametrize("shape, expected", [
+    # a square rect is M H V H Z: start, three mids, the end back at the start
+    ('<rect x="10" y="20" width="40" height="30"', [(10, 20), (50, 20), (50, 50), (10, 50), (10, 20)]),
+    # a rounded rect: lines and corner arcs (SVG 2's equivalent path, as resvg draws it)
+    ('<rect x="10" y="20" width="40" height="30" rx="5"',
+     [(15, 20), (45, 20), (50, 25), (50, 45), (45, 50), (15, 50), (10, 45), (10, 25), (15, 20), (15, 20)]),
+    # a circle: four quarter arcs from (cx + r, cy), clockwise, then the (zero-length) closepath
+    ('<circle cx="30" cy="30" r="10"', [(40, 30), (30, 40), (20, 30), (30, 20), (40, 30), (40, 30)]),
+    ('<ellipse cx="30" cy="30" rx="10" ry="5"', [(40, 30), (30, 35), (20, 30), (30, 25), (40, 30), (40, 30)]),
+])
+def test_markers_on_basic_shapes_follow_their_equivalent_path(shape, expected):
+    """SVG 2: markers apply to every shape; a basic shape's vertices are those of its
+    equivalent path. With orient 0 and userSpaceOnUse units each instance is a pure
+    translation to its vertex."""
+    text = (f'<svg {NS} width="100" height="100"><marker id="m" markerUnits="userSpaceOnUse" markerWidth="2" '
+            f'markerHeight="2"><rect width="1" height="1"/></marker>'
+            f'{shape} fill="none" stroke="black" marker-start="url(#m)" marker-mid="url(#m)" '
+            f'marker-end="url(#m)"/></svg>')
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")
+        scene = load_svg(text)
+    _, group = scene.children
+    got = [tuple(np.round(np.asarray(inst.transform)[:2, 2], 4)) for inst in group.children]
+    start, *mids, end = got
+    assert start == expected[0] and end == expected[-1]
+    assert sorted(mids) == sorted(tuple(float(v) for v in p) for p in expected[1:-1])

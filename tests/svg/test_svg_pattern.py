@@ -56,6 +56,22 @@ def test_object_bounding_box_units_are_fractions_of_the_bbox():
     assert isinstance(p.children[0], dv.Rect)                              # content: user units, no Group
 
 
+def test_object_bounding_box_x_and_y_default_to_the_bbox_corner():
+    # x = y = 0 in objectBoundingBox units is the bbox's corner (10, 20), not the origin
+    p = fill_of('<pattern id="p" width="0.25" height="0.5"><rect width="5" height="5"/></pattern>' + RECT)
+    assert_matrix(p.transform, [[1, 0, 10], [0, 1, 20], [0, 0, 1]])
+    p = fill_of('<pattern id="p" x="bad" width="0.25" height="0.5"><rect width="5" height="5"/></pattern>' + RECT)
+    assert_matrix(p.transform, [[1, 0, 10], [0, 1, 20], [0, 0, 1]])
+
+
+def test_singular_pattern_transform_is_ignored():
+    # like a singular gradientTransform: invalid, so the pattern is drawn untransformed
+    p = fill_of('<pattern id="p" patternUnits="userSpaceOnUse" x="2" width="8" height="8" '
+                'patternTransform="matrix(0 0 0 0 0 0)"><rect width="4" height="4"/></pattern>' + RECT)
+    assert isinstance(p, dv.Pattern)
+    assert_matrix(p.transform, [[1, 0, 2], [0, 1, 0], [0, 0, 1]])
+
+
 def test_content_units_object_bounding_box_scales_the_content():
     p = fill_of('<pattern id="p" patternUnits="userSpaceOnUse" width="10" height="10" '
                 'patternContentUnits="objectBoundingBox"><rect width="0.1" height="0.2"/></pattern>' + RECT)

@@ -14,8 +14,9 @@ from __future__ import annotations
 import argparse
 from typing import Optional, Sequence
 
-from diffvg_jax.apps.common.cli import (Parser, add_learning_rates, add_output_options, UsageError, check_outputs, nonneg_float, optimise_and_write,
-                                        positive_int, run_main, say, snapshot_writer)
+from diffvg_jax.apps.common.cli import (Parser, UsageError, add_learning_rates, add_output_options, add_shared_options,
+                                        check_outputs, nonneg_float, optimise_and_write, positive_int, run_main, say,
+                                        snapshot_writer)
 from .clipnet import CLIP, CLIPWeightsNotFound, load
 from .draw import clipdraw
 
@@ -38,30 +39,30 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--download", action="store_true",
                    help="allow fetching --clip-weights from Hugging Face (needs huggingface_hub) when it is not a "
                         "local path")
-    p.add_argument("--out", required=True, help="output SVG file; a PNG render is written beside it")
     p.add_argument("--negative", action="append", default=[], metavar="TEXT",
                    help="a caption to move away from (repeatable)")
     p.add_argument("--negative-weight", type=nonneg_float("--negative-weight"), default=0.3,
-                   help="weight of each negative caption (default 0.3)")
-    p.add_argument("--paths", type=positive_int("--paths"), default=256, help="number of strokes (default 256)")
+                   help="weight of each negative caption")
+    add_shared_options(p, out="output SVG file; a PNG render is written beside it", out_metavar="SVG",
+                       seed="random seed of the strokes and the augmentations",
+                       snapshots="write an SVG and a PNG every --every steps into DIR",
+                       every="snapshot / animation-frame interval in steps")
+    p.add_argument("--paths", type=positive_int("--paths"), default=256, help="number of strokes")
     p.add_argument("--max-segments", type=positive_int("--max-segments"), default=3,
-                   help="each stroke has 1 .. this many cubic segments (default 3)")
-    p.add_argument("--iters", type=positive_int("--iters"), default=1000, help="iterations (default 1000)")
-    p.add_argument("--size", type=positive_int("--size"), default=224, help="canvas side in pixels (default 224)")
-    p.add_argument("--augs", type=positive_int("--augs"), default=4,
-                   help="augmented views per iteration (default 4)")
-    p.add_argument("--seed", type=int, default=0, help="random seed (default 0)")
+                   help="each stroke has 1 .. this many cubic segments")
+    p.add_argument("--iters", type=positive_int("--iters"), default=1000, help="iterations")
+    p.add_argument("--size", type=positive_int("--size"), default=224, help=f"canvas side in pixels (at most {MAX_SIZE})")
+    p.add_argument("--augs", type=positive_int("--augs"), default=4, help="augmented views per iteration")
     p.add_argument("--stroke-width", type=nonneg_float("--stroke-width"), default=1.0,
-                   help="initial stroke width in pixels (default 1)")
+                   help="initial stroke width in pixels")
     p.add_argument("--max-width", type=nonneg_float("--max-width"), default=50.0,
-                   help="largest stroke width in pixels (default 50)")
-    add_learning_rates(p, points="Adam learning rate of the control points (default 1.0; 0.4x at half, 0.1x at 3/4)",
-                       width="stroke widths (default 0.1)", color="colours (default 0.01)")
+                   help="largest stroke width in pixels")
+    add_learning_rates(p, points="Adam learning rate of the control points (0.4x at half, 0.1x at 3/4)",
+                       width="Adam learning rate of the stroke widths", color="Adam learning rate of the colours")
     p.add_argument("--max-pieces", type=positive_int("--max-pieces"), default=None,
-                   help="fixed renderer work budget (boundary pieces); default: measured from the drawing")
-    add_output_options(p, every="snapshot interval (default 50)",
-                       video="write an animation of the optimisation (.gif, or .mp4 with imageio-ffmpeg)")
-    p.add_argument("--quiet", action="store_true", help="no progress bar and no summary")
+                   help="fixed renderer work budget (boundary pieces); none: measured from the drawing")
+    add_output_options(p, video="write an animation of the optimisation (.gif, or .mp4 with imageio-ffmpeg); "
+                       "one frame every --every steps")
     return p
 
 
@@ -92,16 +93,17 @@ def _run(args) -> int:
     say(args, f"{PROG}: \"{args.prompt}\" with {args.paths} strokes at {args.size}x{args.size}, "
               f"{args.iters} iterations, CLIP {clip.source}")
 
-    def optimise(callback):
+    def optimise(callback, progress):
         return clipdraw(args.prompt, clip=clip, num_paths=args.paths, iterations=args.iters, canvas_size=args.size,
                         max_segments=args.max_segments, num_augs=args.augs, negative_prompts=args.negative,
                         negative_weight=args.negative_weight, lr_points=args.lr_points, lr_width=args.lr_width,
                         lr_color=args.lr_color, max_width=args.max_width, init_width=max(args.stroke_width, 1.0),
-                        seed=args.seed, max_pieces=args.max_pieces, callback=callback, progress=not args.quiet,
+                        seed=args.seed, max_pieces=args.max_pieces, callback=callback, progress=progress,
                         interruptible=True)
 
-    return optimise_and_write(args, PROG, optimise, writer, WHITE, final_snapshot=False, summary=lambda h: (
-        f"({h['it_per_s']:.2f} it/s): CLIP score {h['initial_score']:.4f} -> {h['final_score']:.4f}"))
+    # The same figures end the progress display and the summary line: the written drawing's.
+    return optimise_and_write(args, PROG, optimise, writer, WHITE, final_snapshot=False, figures=lambda h: {
+        "CLIP score": f"{h['initial_score']:.4f} -> {h['final_score']:.4f}"})
 
 
 def main(argv: Optional[Sequence[str]] = None) -> int:

@@ -126,7 +126,7 @@ def clipdraw(prompt: str, *, clip: CLIP, num_paths: int = 256, iterations: int =
       callback: ``callback(step, scene, image)`` before every update and once at the end;
         ``image`` float32 (H, W, 3) is the render over white of ``scene``, which has had
         ``step`` updates.
-      progress: tqdm bar showing the CLIP score (mean cosine of the augmented views).
+      progress: the progress display, showing the CLIP score (mean cosine of the augmented views).
       interruptible: on KeyboardInterrupt return the drawing so far (history['interrupted']).
       budget_every: steps between re-measurements of the renderer's work budget.
       max_pieces: a fixed renderer work budget (see :func:`diffvg_jax.render`) instead of

@@ -1,76 +1,39 @@
 """The one command-line runner of the applications (``diffvg-fit``, ``diffvg-clipdraw``,
-``diffvg-mnist-vae``), their option types, and the output steps the drawing commands share.
+``diffvg-mnist-vae``) and the output steps the drawing commands share; the option
+definitions they share are in :mod:`.options` (re-exported here).
 
 Bad input is a :class:`UsageError`: one line on stderr and exit status 2, never a
-traceback; Ctrl-C before the optimisation starts exits 130 with a one-line note.
+traceback or a usage dump; Ctrl-C before the optimisation starts exits 130 with a one-line
+note.
 """
 from __future__ import annotations
 
 import argparse
-import math
 import os
 import sys
 import tempfile
 from pathlib import Path
-from typing import Callable, Optional, Sequence
+from typing import Callable, Dict, Optional, Sequence, Tuple
 
 import numpy as np
 
 from diffvg_jax.runtime import enable_compilation_cache, keep_freed_memory, prefer_fast_compilation
 from diffvg_jax.svg import save_svg
 from .artifacts import SnapshotWriter, save_png, write_animation
+from .options import (SHARED_OPTIONS, HelpFormatter, Parser, UsageError, add_every, add_learning_rates, add_out,
+                      add_output_options, add_quiet, add_seed, add_shared_options, add_snapshots, nonneg_float,
+                      nonneg_int, positive_int)
+from .progress import Progress
+from .timing import LoopStats, rate_text
+
+__all__ = ["UsageError", "Parser", "HelpFormatter", "SHARED_OPTIONS", "positive_int", "nonneg_int", "nonneg_float",
+           "add_shared_options", "add_out", "add_seed", "add_quiet", "add_snapshots", "add_every",
+           "add_learning_rates", "add_output_options", "say", "run_main", "check_writable", "check_outputs",
+           "snapshot_writer", "snapshot_callback", "progress_display", "loop_summary", "history_stats",
+           "optimise_and_write",
+           "NOT_STARTED"]
 
 NOT_STARTED = "interrupted before the optimisation started; nothing written"
-
-
-class UsageError(Exception):
-    """Bad input from the user: reported as one line, exit status 2."""
-
-
-class Parser(argparse.ArgumentParser):
-    def error(self, message):  # argparse's own errors: same format, no SystemExit traceback
-        raise UsageError(message)
-
-
-def _number(name: str, convert: Callable, what: str, ok: Callable, bound: str, shown: Callable):
-    """argparse type: ``convert(text)``, refused (naming the option) unless ``ok(value)``."""
-    def parse(text):
-        try:
-            v = convert(text)
-        except ValueError:
-            raise argparse.ArgumentTypeError(f"{name} must be {what}, got {text!r}") from None
-        if not ok(v):
-            raise argparse.ArgumentTypeError(f"{name} must be {bound}, got {shown(text, v)}")
-        return v
-    return parse
-
-
-def positive_int(name):
-    """argparse type: an int >= 1, with a message naming the option."""
-    return _number(name, int, "a whole number", lambda v: v >= 1, "at least 1", lambda text, v: v)
-
-
-def nonneg_float(name):
-    """argparse type: a finite float >= 0, with a message naming the option."""
-    return _number(name, float, "a number", lambda v: math.isfinite(v) and v >= 0, "a finite number >= 0",
-                   lambda text, v: repr(text))
-
-
-def add_learning_rates(p: argparse.ArgumentParser, *, points: str, width: str, color: str):
-    """--lr-points, --lr-width, --lr-color (Adam learning rates; defaults 1.0, 0.1, 0.01),
-    each with its app's help text."""
-    for name, default, text in (("--lr-points", 1.0, points), ("--lr-width", 0.1, width),
-                                ("--lr-color", 0.01, color)):
-        p.add_argument(name, type=nonneg_float(name), default=default, help=text)
-
-
-def add_output_options(p: argparse.ArgumentParser, *, every: str, video: str):
-    """--snapshots DIR, --every N, --video FILE and --fps N (the outputs besides --out), with
-    the app's help texts for --every and --video."""
-    p.add_argument("--snapshots", metavar="DIR", help="write an SVG and a PNG every --every steps into DIR")
-    p.add_argument("--every", type=positive_int("--every"), default=50, help=every)
-    p.add_argument("--video", metavar="FILE", help=video)
-    p.add_argument("--fps", type=positive_int("--fps"), default=10, help="animation frame rate (default 10)")
 
 
 def say(args, message):
@@ -91,9 +54,8 @@ def run_main(prog: str, build_parser: Callable[[], argparse.ArgumentParser], run
     parser = build_parser()
     try:
         args = parser.parse_args(argv)
-    except UsageError as err:
-        parser.print_usage(sys.stderr)
-        print(f"{prog}: error: {err}", file=sys.stderr)
+    except UsageError as err:  # one line, no usage dump
+        print(f"{prog}: error: {err} (see {prog} --help)", file=sys.stderr)
         return 2
     except SystemExit as exit_:  # --help
         return int(exit_.code or 0)
@@ -178,20 +140,55 @@ def snapshot_callback(writer: Optional[SnapshotWriter]):
     return callback
 
 
+def progress_display(args) -> Optional[Progress]:
+    """The command's progress display on stderr (None with --quiet): pass it as the loop's
+    ``progress`` and close it with the final figures (:func:`loop_summary`)."""
+    return None if getattr(args, "quiet", False) else Progress()
+
+
+def loop_summary(prog: str, bar: Optional[Progress], stats: LoopStats, figures: Dict[str, str], *,
+                 what: str = "iterations", unit: str = "it") -> str:
+    """Close ``bar`` (if any) with ``figures`` (name -> text) and return the summary line
+    with the same figures and the same rate (``stats.it_per_s``, compile time excluded)."""
+    if bar is not None:
+        bar.close(figures, interrupted=stats.interrupted)
+    status = "interrupted after" if stats.interrupted else "done,"
+    shown = ", ".join(f"{k} {v}" for k, v in figures.items())
+    return (f"{prog}: {status} {stats.done} {what} in {stats.seconds:.1f} s ({stats.compile_seconds:.1f} s "
+            f"compiling; {rate_text(stats.it_per_s, unit)}, compile time excluded)" + (f": {shown}" if shown else ""))
+
+
+def history_stats(history: dict) -> LoopStats:
+    """The loop figures of a ``dv.fit`` / ``dv.clipdraw`` history dict as :class:`LoopStats`."""
+    return LoopStats(done=history["iterations"], seconds=history["seconds"],
+                     compile_seconds=history["compile_seconds"], it_per_s=history["it_per_s"],
+                     interrupted=bool(history["interrupted"]))
+
+
 def optimise_and_write(args, prog: str, optimise: Callable, writer: Optional[SnapshotWriter], background, *,
-                       final_snapshot: bool, summary: Callable[[dict], str]) -> int:
-    """Run ``optimise(callback) -> (scene, history)`` (a ValueError is bad input), then write
-    --out (SVG), its PNG render (``history['image']``, float32 (H, W, 3) already
-    composited), the final snapshot (when ``final_snapshot`` and not already written) and
-    --video; say how the run ended (``summary(history)``: the app's own figures) and what
-    was written. Returns the exit status: 130 when interrupted, else 0."""
+                       final_snapshot: bool, figures: Callable[[dict], Dict[str, str]],
+                       display_size: Optional[Tuple[int, int]] = None) -> int:
+    """Run ``optimise(callback, progress) -> (scene, history)`` (a ValueError is bad input;
+    ``progress`` is the display, or False with --quiet), then write --out (SVG), its PNG
+    render (``history['image']``, float32 (H, W, 3) already composited), the final
+    snapshot (when ``final_snapshot`` and not already written) and --video; end the
+    display and say how the run ended with the same final figures (``figures(history)``:
+    name -> text, the app's own) and what was written. ``display_size``: (width, height) at
+    which viewers show the SVG (its canvas becomes the viewBox; see ``save_svg``). Returns
+    the exit status: 130 when interrupted, else 0."""
+    bar = progress_display(args)
     try:
-        scene, history = optimise(snapshot_callback(writer))
-    except ValueError as err:
-        raise UsageError(str(err)) from None
+        scene, history = optimise(snapshot_callback(writer), bar if bar is not None else False)
+    except BaseException as err:
+        if bar is not None:
+            bar.close(interrupted=isinstance(err, KeyboardInterrupt))
+        if isinstance(err, ValueError):
+            raise UsageError(str(err)) from None
+        raise
+    line = loop_summary(prog, bar, history_stats(history), figures(history))
     out = Path(args.out)
     out.parent.mkdir(parents=True, exist_ok=True)
-    save_svg(scene, out)
+    save_svg(scene, out, display_size=display_size)
     image = history["image"]
     png = out.with_suffix(".png")
     save_png(image, png)
@@ -201,9 +198,7 @@ def optimise_and_write(args, prog: str, optimise: Callable, writer: Optional[Sna
             writer.write(n, scene, np.asarray(image))
     if args.video is not None:
         write_animation(writer.frames, args.video, fps=args.fps, background=background)
-    status = "interrupted after" if history["interrupted"] else "done,"
-    say(args, f"{prog}: {status} {history['iterations']} iterations in {history['seconds']:.1f} s "
-        f"{summary(history)}")
+    say(args, line)
     say(args, f"{prog}: wrote {out} and {png}" + (f", {args.video}" if args.video else "")
         + (f", snapshots in {args.snapshots}" if args.snapshots else ""))
     return 130 if history["interrupted"] else 0

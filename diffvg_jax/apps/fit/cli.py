@@ -20,17 +20,23 @@ from PIL import Image
 
 from diffvg_jax.svg import load_svg
 from diffvg_jax.apps.common.artifacts import existing_file, load_image, to_uint8
-from diffvg_jax.apps.common.cli import (Parser, add_learning_rates, add_output_options, UsageError, check_outputs, nonneg_float, optimise_and_write,
-                                        positive_int, run_main, say, snapshot_writer)
+from diffvg_jax.apps.common.cli import (Parser, UsageError, add_learning_rates, add_output_options, add_shared_options,
+                                        check_outputs, nonneg_float, nonneg_int, optimise_and_write, positive_int, run_main, say,
+                                        snapshot_writer)
 from .optimize import fit
 from .target import parse_background
 
 PROG = "diffvg-fit"
 
 # Defaults sized so that the README's command finishes in about a minute on 2 CPU cores.
-DEFAULT_SIZE = 96
-DEFAULT_PATHS = 64
+# The README command's defaults: closed filled blobs at 128 px give a drawing people
+# recognise (eyes, nose, outline of the cat in assets/chelsea.png) within a minute on
+# two CPU cores, compile included; open strokes (--mode stroke) need more paths for that.
+DEFAULT_SIZE = 128
+DEFAULT_PATHS = 128
 DEFAULT_ITERS = 200
+DEFAULT_MODE = "fill"
+DEFAULT_SVG_SIZE = 512
 MAX_SIZE = 2048  # longest canvas side we agree to optimise at (memory and time)
 
 
@@ -39,38 +45,40 @@ def build_parser() -> argparse.ArgumentParser:
                 "differentiable renderer, and write the result as SVG (plus a PNG render).")
     p.add_argument("image", help="target image (PNG, JPEG, ...); greyscale expands, alpha is composited "
                    "over --background")
-    p.add_argument("--out", required=True, help="output SVG file; a PNG render is written beside it")
-    p.add_argument("--mode", choices=("stroke", "fill"), default="stroke",
-                   help="stroke: open painterly strokes; fill: closed filled blobs (default: stroke)")
+    add_shared_options(p, out="output SVG file; a PNG render is written beside it", out_metavar="SVG",
+                       seed="random seed (same seed and inputs: same SVG)",
+                       snapshots="write an SVG and a PNG every --every steps into DIR",
+                       every="snapshot / animation-frame interval in steps")
+    p.add_argument("--mode", choices=("stroke", "fill"), default=DEFAULT_MODE,
+                   help="stroke: open painterly strokes; fill: closed filled blobs")
     p.add_argument("--paths", type=positive_int("--paths"), default=DEFAULT_PATHS,
-                   help=f"number of paths (default {DEFAULT_PATHS}; ignored with --init)")
+                   help="number of paths (ignored with --init)")
     p.add_argument("--iters", type=positive_int("--iters"), default=DEFAULT_ITERS,
-                   help=f"optimisation steps (default {DEFAULT_ITERS}; 500 for full quality)")
+                   help="optimisation steps (500 for full quality)")
     p.add_argument("--size", type=positive_int("--size"), default=DEFAULT_SIZE,
                    help=f"resize the image so its longest side has this many pixels, keeping the aspect "
-                   f"ratio (default {DEFAULT_SIZE}; at most {MAX_SIZE}; with --init the SVG's canvas size is used)")
-    p.add_argument("--seed", type=int, default=0, help="random seed (same seed and inputs: same SVG)")
+                   f"ratio (at most {MAX_SIZE}; with --init the SVG's canvas size is used)")
+    p.add_argument("--svg-size", type=nonneg_int("--svg-size"), default=DEFAULT_SVG_SIZE,
+                   help="long side, in pixels, at which viewers show the written SVG (its width / height; "
+                   "the fitting canvas becomes its viewBox); 0: the fitting canvas itself")
     p.add_argument("--init", metavar="SVG", help="start from this SVG and optimise its parameters, keeping "
                    "its structure (groups, ids, gradients)")
-    add_output_options(p, every="snapshot / animation-frame interval in steps (default 50)",
-                       video="write an animation of the optimisation (.gif, or .mp4 with imageio-ffmpeg "
+    add_output_options(p, video="write an animation of the optimisation (.gif, or .mp4 with imageio-ffmpeg "
                        "installed); one frame every --every steps")
     p.add_argument("--densify", action="store_true", help="every --densify-every steps, re-seed paths that "
                    "have collapsed (transparent, zero area, off canvas) or barely contribute (under 20%% of the "
                    "median ink) where the error is largest")
     p.add_argument("--densify-every", type=positive_int("--densify-every"), default=50,
-                   help="densification interval in steps (default 50)")
-    p.add_argument("--quiet", action="store_true", help="no progress bar and no summary")
-    add_learning_rates(p, points="Adam learning rate of the control points, pixels (default 1.0)",
-                       width="Adam learning rate of the stroke widths, pixels (default 0.1)",
-                       color="Adam learning rate of colours and opacities (default 0.01)")
+                   help="densification interval in steps")
+    add_learning_rates(p, points="Adam learning rate of the control points, pixels",
+                       width="Adam learning rate of the stroke widths, pixels",
+                       color="Adam learning rate of colours and opacities")
     p.add_argument("--max-width", type=nonneg_float("--max-width"), default=2.0,
-                   help="largest stroke width in pixels; widths are clamped to [min(1, this), this] "
-                   "(default 2.0)")
+                   help="largest stroke width in pixels; widths are clamped to [min(1, this), this]")
     p.add_argument("--background", default="white",
                    help="colour the drawing is composited over: white, black, estimate (median of the "
-                   "image border) or #rrggbb (default white)")
-    p.add_argument("--loss", choices=("l2", "l1"), default="l2", help="image loss (default l2)")
+                   "image border) or #rrggbb")
+    p.add_argument("--loss", choices=("l2", "l1"), default="l2", help="image loss")
     return p
 
 
@@ -140,15 +148,26 @@ def _run(args) -> int:
     what = f"refining {args.init}" if init_scene is not None else f"{args.paths} {args.mode} paths"
     say(args, f"{PROG}: {args.image} at {w}x{h}, {what}, {args.iters} iterations")
 
-    def optimise(callback):
+    def optimise(callback, progress):
         return fit(target, num_paths=args.paths, mode=args.mode, iterations=args.iters, seed=args.seed,
                    init=init_scene, loss=args.loss, background=bg, lr_points=args.lr_points,
                    lr_width=args.lr_width, lr_color=args.lr_color, min_width=min(1.0, args.max_width),
                    max_width=args.max_width, densify=args.densify, densify_every=args.densify_every,
-                   callback=callback, progress=not args.quiet, interruptible=True)
+                   callback=callback, progress=progress, interruptible=True)
 
-    return optimise_and_write(args, PROG, optimise, writer, bg, final_snapshot=True, summary=lambda h: (
-        f"({h['it_per_s']:.1f} it/s): loss {h['final_loss']:.6f} ({args.loss}), PSNR {h['final_psnr']:.2f} dB"))
+    # The same figures end the progress display and the summary line: those of the written SVG.
+    return optimise_and_write(args, PROG, optimise, writer, bg, final_snapshot=True, figures=lambda h: {
+        "loss": f"{h['final_loss']:.6f} ({args.loss})", "psnr": f"{h['final_psnr']:.2f} dB"},
+        display_size=display_size(w, h, args.svg_size))
+
+
+def display_size(width: int, height: int, long_side: int):
+    """(width, height) in pixels that show a width x height canvas with its long side at
+    ``long_side`` (never smaller than the canvas), or None for ``long_side`` 0."""
+    if not long_side:
+        return None
+    scale = max(long_side / max(width, height), 1.0)
+    return max(1, round(width * scale)), max(1, round(height * scale))
 
 
 def main(argv: Optional[Sequence[str]] = None) -> int:

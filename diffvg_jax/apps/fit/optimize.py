@@ -311,7 +311,8 @@ def fit(target, *, num_paths: int = 256, mode: str = "stroke", iterations: int =
         (not after an interruption);
         ``step`` counts the updates the scene has had, ``image`` is its render,
         float32 (H, W, 3) composited over the background. Keep it cheap.
-      progress: show a tqdm bar with loss, PSNR and iterations per second.
+      progress: show the progress display (loss, PSNR, iterations per second; a compile phase
+        shown as such), or pass a ``diffvg_jax.apps.common.progress.Progress`` to end it yourself.
       interruptible: on KeyboardInterrupt, stop and return the drawing so far (with
         ``history['interrupted'] = True``) instead of raising.
       render_fn: renderer with :func:`diffvg_jax.render`'s signature (default: that one).

@@ -23,6 +23,7 @@ Modules (imports point up this list only):
   render      strokes -> scenes -> images
   train       losses, train state, jitted steps, evaluation
   checkpoint  save / load with configuration checks
+  weights     trained parameters with their configs; the shipped ones (load_pretrained)
   pictures    PNG grids and SVG files
   trainer     :class:`Trainer`: the training loop
   cli         the ``diffvg-mnist-vae`` command
@@ -31,21 +32,24 @@ The names below are the package's API (``from diffvg_jax.apps import mnist_vae a
 """
 from .config import RECON_LOSSES, ModelConfig, TrainConfig, config_dict
 from .model import Decoder, Encoder, Strokes, VectorVAE
-from .render import Renderer, make_renderer, strokes_to_scene
+from .render import Renderer, make_renderer, make_scene_renderer, pieces_per_digit, stroke_edges, strokes_to_scene
 from .train import (TrainState, batched_apply, evaluate, gaussian_kl, init_state, interpolate_latents,
                     make_decode, make_encode, make_loss_fn, make_optimizer, make_reconstruct, make_train_step,
                     reconstruction_loss)
 from .checkpoint import (CHECKPOINT_FORMAT, CHECKPOINT_NAME, CheckpointError, load_checkpoint,
                          read_checkpoint_configs, save_checkpoint)
+from .weights import (PRETRAINED_PATH, WEIGHTS_FORMAT, inference_functions, load_pretrained, load_weights,
+                      pretrained_state, save_weights)
 from .pictures import image_grid, pair_rows, save_grid, save_svgs
 from .trainer import Trainer, epoch_batch
 from .cli import build_parser, configs_from_args, main, run
 
 __all__ = [
     "RECON_LOSSES", "ModelConfig", "TrainConfig", "config_dict", "Decoder", "Encoder", "Strokes", "VectorVAE",
-    "Renderer", "make_renderer", "strokes_to_scene", "TrainState", "batched_apply", "evaluate", "gaussian_kl",
+    "Renderer", "make_renderer", "make_scene_renderer", "pieces_per_digit", "stroke_edges", "strokes_to_scene", "TrainState", "batched_apply", "evaluate", "gaussian_kl",
     "init_state", "interpolate_latents", "make_decode", "make_encode", "make_loss_fn", "make_optimizer",
     "make_reconstruct", "make_train_step", "reconstruction_loss", "CHECKPOINT_FORMAT", "CHECKPOINT_NAME",
-    "CheckpointError", "load_checkpoint", "read_checkpoint_configs", "save_checkpoint", "image_grid", "pair_rows",
+    "CheckpointError", "load_checkpoint", "read_checkpoint_configs", "save_checkpoint", "PRETRAINED_PATH",
+    "WEIGHTS_FORMAT", "inference_functions", "load_pretrained", "load_weights", "pretrained_state", "save_weights", "image_grid", "pair_rows",
     "save_grid", "save_svgs", "Trainer", "epoch_batch", "build_parser", "configs_from_args", "main", "run",
 ]

@@ -26,9 +26,11 @@ class ModelConfig:
       learn_alpha: learn one opacity per stroke (else every stroke is opaque).
       margin: control points lie in [margin, canvas - margin] pixels.
       canvas: image side in pixels (28 for MNIST).
-      max_pieces: the renderer's static work bound inside jit (see ``dv.pieces_needed``).
-      curve_pieces: line pieces per cubic when the renderer flattens a stroke (static; a
+      max_pieces: static budget of unit boundary pieces per digit (``render.pieces_per_digit``
+        counts the need; the train step reports the batch's largest as ``pieces``).
+      curve_pieces: most line pieces per cubic when a stroke is flattened (static; a
         28-pixel canvas needs far fewer than the renderer's default).
+      round_points: points on each round cap and round join arc of a stroke outline.
       line_cap: stroke cap style passed to the renderer.
     """
 
@@ -43,14 +45,15 @@ class ModelConfig:
     learn_alpha: bool = True
     margin: float = 2.0
     canvas: int = 28
-    max_pieces: int = 4096
-    curve_pieces: int = 8
+    max_pieces: int = 2048
+    curve_pieces: int = 4
+    round_points: int = 6
     line_cap: str = "round"
 
     def __post_init__(self):
         object.__setattr__(self, "enc_features", tuple(int(f) for f in self.enc_features))
         for name in ("latent_dim", "num_paths", "num_segments", "hidden", "canvas", "max_pieces",
-                     "curve_pieces"):
+                     "curve_pieces", "round_points"):
             value = getattr(self, name)
             if not isinstance(value, int) or value < 1:
                 raise ValueError(f"ModelConfig.{name} must be a positive int, got {value!r}")

@@ -46,6 +46,8 @@ class Node:
     text: str = ""
     is_svg: bool = True
     index: int = 0          # position among the parent's element children
+    head: str = ""          # the text before the first child element (text content order)
+    tail: str = ""          # the text after this element, before its next sibling
 
     def iter(self):
         stack = [self]
@@ -233,7 +235,7 @@ def parse_document(text: str, warn) -> Node:
             elif ans == DV_NS:
                 attrs["dv:" + alocal] = v
         node = Node(tag=elocal, attrs=attrs, parent=parent, is_svg=(ens == svg_ns), index=index,
-                    text=el.text or "")
+                    text=el.text or "", head=el.text or "")
         k = 0
         for child in el:
             if not isinstance(child.tag, str):  # comments / processing instructions
@@ -242,6 +244,7 @@ def parse_document(text: str, warn) -> Node:
             k += 1
             if child.tail:
                 node.text += child.tail
+                node.children[-1].tail = child.tail
         return node
 
     return convert(root, None, 0, 0)

@@ -11,7 +11,7 @@ conformance suite):
   * clipPathUnits=objectBoundingBox: the clip transform is ``transform @ bbox`` where bbox
     maps the unit square onto the referencing element's fill bounding box; an empty box
     makes the element not render. ``transform-origin`` on a clipPath is in user space.
-  * A clipPath's children: shapes and ``use`` -> shape (text is unsupported; other
+  * A clipPath's children: shapes, text (glyph outlines) and ``use`` -> them (other
     elements are ignored with a warning); their paints and strokes do not count, their
     ``clip-rule`` is the fill rule; a child's own ``clip-path`` intersects it.
   * A reference to a missing element: drawn unclipped / unmasked (warning). A reference to
@@ -33,11 +33,13 @@ from ..dom.css import parse_url
 from ..dom.xmlsafe import MASK_CONTENT_ROLE
 from ..errors import MAX_DEPTH, SVGError, describe
 from ..outlines import BBox, objects_bbox
+from ..text import text_objects
 from ..values.transforms import bbox_matrix, invert, translate
 from ..values.units import parse_fraction
+from . import conditions
 from .coords import length, transform_of
 from .shapes import shape
-from .styles import computed, dom_style
+from .styles import computed, dom_style, specified
 
 _SHAPE_TAGS = {"rect", "circle", "ellipse", "polyline", "polygon", "path"}   # `line` has no area
 _NOT_CLIP_CHILDREN = {"g", "a", "svg", "switch", "symbol", "image", "foreignObject", "line"}
@@ -93,10 +95,36 @@ def _reference(loader, node, style, prop, tag, depth):
         loader.warn(f"{describe(node)}: {prop}: url(#{ident}) is a <{target.tag}>, not a <{tag}> "
                     "(element not rendered)")
         return "invalid", None
-    if id(target) in loader.masking_active:
+    if id(target) in loader.masking_active or (prop == "mask" and id(node) in cut_mask_links(loader)):
         loader.warn(f"{describe(node)}: {prop}: url(#{ident}) is a reference cycle (ignored)")
         return "none", None
     return "ok", target
+
+
+def cut_mask_links(loader) -> set:
+    """ids of the elements whose ``mask`` reference is dropped because it leads back into a
+    <mask> that (through itself or its content) references them: resvg's rule (which link
+    of a cycle goes is undefined in SVG): for each <mask> in document order, a link of the
+    mask or its content to the mask itself goes, and so does any link, from the element
+    that mask links to or its content, back to the mask. Computed once per document."""
+    if loader.cut_mask_links is not None:
+        return loader.cut_mask_links
+    cut = set()
+
+    def link(n):
+        ref = parse_url(specified(loader, n).get("mask", "")) if n.is_svg and id(n) not in cut else None
+        target = loader.ids.get(ref[0]) if ref else None
+        return target if target is not None and target.tag == "mask" else None
+
+    for mask in (n for n in loader.root.iter() if n.is_svg and n.tag == "mask"):
+        for child in mask.iter():
+            target = link(child)
+            if target is mask:
+                cut.add(id(child))
+            elif target is not None:
+                cut.update(id(n) for n in target.iter() if link(n) is mask)
+    loader.cut_mask_links = cut
+    return cut
 
 
 @contextlib.contextmanager
@@ -146,13 +174,12 @@ def _build_clip(loader, cnode, viewport, depth, use_stack, bbox):
 
 def _clip_child(loader, node, parent_style, viewport, depth, use_stack) -> list:
     """Scene objects (geometry only) of one clipPath child."""
-    if not node.is_svg:
+    if not node.is_svg or not conditions.passes(node):
         return []
     if node.tag == "use":
         return _clip_use(loader, node, parent_style, viewport, depth, use_stack)
     if node.tag == "text":
-        loader.warn(f"{describe(node)}: <text> is not supported (ignored)", key="element-text")
-        return []
+        return _clip_text(loader, node, parent_style, viewport)
     if node.tag not in _SHAPE_TAGS:
         if node.tag in _NOT_CLIP_CHILDREN:
             loader.warn(f"{describe(node)}: <{node.tag}> is not a valid <clipPath> child (ignored)")
@@ -177,6 +204,15 @@ def _clip_child(loader, node, parent_style, viewport, depth, use_stack) -> list:
     if clip is INVALID:
         return []
     return [S.Group(children=tuple(objs), transform=transform, clip=clip)]
+
+
+def _clip_text(loader, node, parent_style, viewport) -> list:
+    """A <text> inside a clipPath: its glyph outlines (svg/text/) with clip-rule, no paint."""
+    style = computed(loader, node, parent_style)
+    if style["display"] == "none" or style["visibility"] != "visible":
+        return []
+    objs = text_objects(loader, node, style, viewport, clip_rule=style["clip-rule"])
+    return [S.Group(children=tuple(objs), transform=transform_of(loader, node, style, viewport))] if objs else []
 
 
 def _clip_use(loader, node, parent_style, viewport, depth, use_stack) -> list:

@@ -39,9 +39,15 @@ class Loader:
       pattern_stack: the <pattern> elements whose content is being read, outermost first.
       marker_stack: the <marker> elements whose content is being read, outermost first.
       marker_contents: cache of parsed marker content (markers.py).
+      context_depth: > 0 while the content of a <use> or <marker> is read, where
+        context-fill / context-stroke become placeholders (context.py).
+      font_dirs: folders load_svg was given to find fonts in (svg/text/fonts.py), or None.
+      cut_mask_links: ids of the elements whose `mask` link closes a cycle (clipmask.py).
+      image_document: reads an SVG document used by an <image> (bytes -> scene, size,
+        shapes, points; document.py sets it), or None (SVG images not read).
     """
 
-    def __init__(self, text: str, base_dir: Optional[str] = None):
+    def __init__(self, text: str, base_dir: Optional[str] = None, font_dirs=None):
         self.report = Reporter()
         self.root: Node = parse_document(text, self.report.warn)
         self.ids: Dict[str, Node] = {}
@@ -69,6 +75,10 @@ class Loader:
         self.pattern_stack: List[Node] = []
         self.marker_stack: Tuple[Node, ...] = ()
         self.marker_contents: dict = {}
+        self.context_depth = 0
+        self.image_document = None
+        self.cut_mask_links = None
+        self.font_dirs = font_dirs
 
     def warn(self, msg: str, key=None) -> None:
         self.report.warn(msg, key)

@@ -43,10 +43,11 @@ from ..dom.css import parse_url
 from ..errors import describe
 from ..outlines import bbox_subpaths, transformed_outline, vertices
 from ..values.transforms import rotate, scale, translate, viewbox_transform
+from .context import has_placeholders, reading_context, resolve
 from .coords import length, viewbox
 from .styles import dom_style, specified
 
-MARKABLE = ("path", "line", "polyline", "polygon")
+MARKABLE = ("path", "line", "polyline", "polygon", "rect", "circle", "ellipse")   # SVG 2: all shapes
 PROPERTIES = ("marker-start", "marker-mid", "marker-end")
 PAINT_ORDER_DEFAULT = ("fill", "stroke", "markers")
 _ANGLE = re.compile(r"^([+-]?(?:\d+\.?\d*|\.\d+)(?:[eE][+-]?\d+)?)(deg|grad|rad|turn)?$")
@@ -174,12 +175,13 @@ class _Content:
     shapes: int
     points: int
     overflows: bool
+    context: bool = False   # holds context-fill / context-stroke placeholders
 
 
-def _strip_ids(obj):
+def strip_ids(obj):
     """The object with its id and its descendants' ids removed (instances repeat them)."""
     if isinstance(obj, S.Group):
-        return S.replace(obj, id=None, children=tuple(_strip_ids(c) for c in obj.children))
+        return S.replace(obj, id=None, children=tuple(strip_ids(c) for c in obj.children))
     return S.replace(obj, id=None)
 
 
@@ -194,11 +196,13 @@ def _content(loader, marker, box: MarkerBox, depth, use_stack) -> _Content:
     loader.marker_stack = outer + (marker,)   # markers whose content is being parsed
     try:
         style = dom_style(loader, marker)     # inherits from the marker's ancestors
-        kids = loader.children_of(marker, style, box.viewport, depth, use_stack)
+        with reading_context(loader):         # the marked shape is the context element
+            kids = loader.children_of(marker, style, box.viewport, depth, use_stack)
     finally:
         loader.marker_stack = outer
-    got = _Content(tuple(_strip_ids(k) for k in kids), loader.shape_count - shapes0,
-                   loader.point_count - points0, box.clip is not None and _overflows(kids, box.clip))
+    got = _Content(tuple(strip_ids(k) for k in kids), loader.shape_count - shapes0,
+                   loader.point_count - points0, box.clip is not None and _overflows(kids, box.clip),
+                   has_placeholders(kids))
     # instances are counted one by one when placed
     loader.shape_count, loader.point_count = shapes0, points0
     cache[key] = got
@@ -273,7 +277,7 @@ def referenced_marker(loader, node, prop: str, value: str):
 
 
 def decorate(loader, node, style, shapes: list, outline, stroke_width: float, viewport, depth,
-             use_stack, transform) -> list:
+             use_stack, transform, paints=(None, None)) -> list:
     """The scene objects of one shape element with its markers, in paint-order.
 
     shapes: the element's shapes (fill / stroke order, no opacity yet); outline: a function
@@ -282,12 +286,13 @@ def decorate(loader, node, style, shapes: list, outline, stroke_width: float, vi
     """
     if node.tag not in MARKABLE or all(style[p] == "none" for p in PROPERTIES):
         return shapes
-    group = marker_group(loader, node, style, viewport, depth, use_stack, outline(), stroke_width, transform)
+    group = marker_group(loader, node, style, viewport, depth, use_stack, outline(), stroke_width, transform,
+                         paints)
     return apply_paint_order(shapes, group, paint_order(style["paint-order"]))
 
 
 def marker_group(loader, node, style, viewport, depth, use_stack, subpaths, stroke_width,
-                 transform) -> Optional[S.Group]:
+                 transform, paints=(None, None)) -> Optional[S.Group]:
     """The Group of all marker instances of one shape, or None.
 
     Args:
@@ -298,6 +303,8 @@ def marker_group(loader, node, style, viewport, depth, use_stack, subpaths, stro
       subpaths: the shape's outline (Subpath list, user units).
       stroke_width: float, the shape's stroke width (user units), for markerUnits.
       transform: float64 (3, 3) the shape's transform (the Group's transform).
+      paints: the shape's (fill, stroke) paints in its user space, what context-fill /
+        context-stroke in the marker content paint with (read/context.py).
     Instances stop, with a warning, where they would pass the loader's shape / point
     limits (errors.MAX_SHAPES, errors.MAX_POINTS), so huge paths cannot exhaust memory.
     """
@@ -319,7 +326,7 @@ def marker_group(loader, node, style, viewport, depth, use_stack, subpaths, stro
         for point, angle in vertices(subpaths, which):
             if not _count_instance(loader, node, marker, content):
                 break
-            instances.append(_instance(box, content, point, angle, which == "start"))
+            instances.append(_instance(box, content, point, angle, which == "start", paints))
     if not instances:
         return None
     ident = node.attrs.get("id")
@@ -340,8 +347,10 @@ def _count_instance(loader, node, marker, content: _Content) -> bool:
     return True
 
 
-def _instance(box: MarkerBox, content: _Content, point, auto_angle: float, is_start: bool) -> S.Group:
-    """One marker instance: the content under its placement at one vertex."""
+def _instance(box: MarkerBox, content: _Content, point, auto_angle: float, is_start: bool,
+              paints=(None, None)) -> S.Group:
+    """One marker instance: the content under its placement at one vertex, its
+    context-fill / context-stroke resolved to the shape's ``paints`` (fill, stroke)."""
     if box.orient == "auto":
         angle = auto_angle
     elif box.orient == "auto-start-reverse":
@@ -350,4 +359,6 @@ def _instance(box: MarkerBox, content: _Content, point, auto_angle: float, is_st
         angle = box.orient
     mat = translate(point[0], point[1]) @ rotate(angle) @ box.base
     group = S.Group(children=content.kids, transform=mat)
+    if content.context:
+        group = resolve([group], *paints)[0]
     return _viewport_clip(group, box.clip) if content.overflows else group

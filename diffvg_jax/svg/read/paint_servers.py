@@ -13,7 +13,7 @@ from ..dom.css import parse_url
 from ..errors import MAX_DEPTH, describe
 from ..values.transforms import bbox_matrix
 from ..values.units import parse_fraction, parse_length, parse_offset, parse_opacity, viewport_diagonal
-from . import patterns
+from . import context, patterns
 from .coords import transform_about_origin, user_viewport
 from .styles import color_of, dom_style, fallback
 
@@ -23,12 +23,15 @@ _USE_FALLBACK = object()   # a paint server that cannot paint: the paint's fallb
 
 def paint(loader, node, style, which, bbox):
     """The scene paint (Solid, gradient, Pattern) or None of ``style[which]`` ('fill' or
-    'stroke') on element ``node`` with fill bounding box ``bbox``."""
+    'stroke') on element ``node`` with fill bounding box ``bbox``; ``context-fill`` /
+    ``context-stroke``: a context.ContextPaint placeholder (or None, see context.py)."""
     value = style[which]
     if value == "none":
         return None
     if value == "currentColor":
         return S.Solid(color=color_of(style["color"], style))
+    if value in context.KEYWORDS:
+        return context.keyword_paint(loader, value)
     ref = parse_url(value)
     if ref:
         ident, fallback_text = ref
@@ -46,6 +49,19 @@ def paint(loader, node, style, which, bbox):
             return fallback(fallback_text, style) if fallback_text else None
         return got
     return S.Solid(color=color_of(value, style))
+
+
+def with_context_paints(loader, node, style, objs) -> list:
+    """The content ``objs`` of a context element ``node`` (a <use>: objects in its user
+    space, after its transform and x / y) with their context-fill / context-stroke
+    placeholders resolved to ``node``'s fill / stroke (objectBoundingBox paints on the
+    content's fill box); context.py."""
+    if not context.has_placeholders(objs):
+        return objs
+    bbox = context.group_bbox(objs) or (0.0, 0.0, 0.0, 0.0)
+    fill = paint(loader, node, style, "fill", bbox)
+    stroke = paint(loader, node, style, "stroke", bbox)
+    return context.resolve(objs, fill, stroke)
 
 
 def _chain(loader, grad):

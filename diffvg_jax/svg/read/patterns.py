@@ -5,8 +5,9 @@ in the painted shape's user space (semantics as resvg implements them):
 
   * x, y, width, height: in patternUnits (default objectBoundingBox: fractions or % of
     the shape's fill bounding box; userSpaceOnUse: lengths, % of the viewport);
-  * Pattern.transform = patternTransform (with ``transform-origin``) @ translate(x, y):
-    tile space -> user space; Pattern.size = (width, height);
+  * Pattern.transform = patternTransform (with ``transform-origin``; a singular one is
+    ignored) @ translate(x, y): tile space -> user space; Pattern.size = (width, height);
+    x / y default to 0, the bbox corner with objectBoundingBox units;
   * content: viewBox + preserveAspectRatio map the viewBox onto the tile (and take
     precedence); else patternContentUnits=objectBoundingBox scales the content by the bbox
     size; the content then sits in one Group with that transform (none when identity);
@@ -29,6 +30,7 @@ from ... import scene as S
 from ..errors import MAX_DEPTH, describe
 from ..values.transforms import translate, viewbox_transform
 from ..values.units import parse_fraction, parse_length, parse_numbers
+from .context import reading_context
 from .coords import transform_about_origin, user_viewport, viewbox
 from .styles import dom_style, fallback
 
@@ -62,10 +64,10 @@ def pattern(loader, target, bbox, user, which, fallback_text, style):
                   for n, axis in (("x", 0), ("y", 1), ("width", 0), ("height", 1)))
     if not (w > 0 and h > 0):
         return None   # SVG: a zero-size tile disables the paint
-    tile_to_user = transform_about_origin(loader, target, attrs["patternTransform"], "patternTransform",
-                                          viewport) @ translate(x, y)
-    if abs(np.linalg.det(tile_to_user[:2, :2])) < 1e-12:
-        return None   # not invertible: nothing to repeat
+    pt = transform_about_origin(loader, target, attrs["patternTransform"], "patternTransform", viewport)
+    if abs(np.linalg.det(pt[:2, :2])) < 1e-12:
+        pt = np.eye(3)   # a singular patternTransform is invalid and ignored (resvg; as gradientTransform)
+    tile_to_user = pt @ translate(x, y)
     holder = next((p for p in chain if any(c.is_svg and c.tag not in ("title", "desc") for c in p.children)),
                   None)
     if holder is None:
@@ -78,7 +80,8 @@ def pattern(loader, target, bbox, user, which, fallback_text, style):
     inner_vp = (vb[2], vb[3]) if vb is not None else viewport
     stack.append(target)
     try:
-        kids = loader.children_of(holder, dom_style(loader, holder), inner_vp, len(stack), ())
+        with reading_context(loader, False):   # no context element inside a tile
+            kids = loader.children_of(holder, dom_style(loader, holder), inner_vp, len(stack), ())
     finally:
         stack.pop()
     if not kids:
@@ -104,9 +107,10 @@ def _chain(loader, pat):
 
 def _length(text, obb, viewport, axis, is_size, bbox) -> float:
     """x / y (``is_size`` False) or width / height in user units along ``axis`` (0 / 1);
-    0 when absent or invalid. objectBoundingBox: a fraction (or %) of the bbox."""
+    0 (the bbox corner for objectBoundingBox x / y) when absent or invalid.
+    objectBoundingBox: a fraction (or %) of the bbox."""
     if text is None:
-        return 0.0
+        text = "0"
     try:
         if not obb:
             return parse_length(text, percent_of=viewport[axis])
@@ -114,7 +118,7 @@ def _length(text, obb, viewport, axis, is_size, bbox) -> float:
         extent = bbox[axis + 2] - bbox[axis]
         return frac * extent if is_size else bbox[axis] + frac * extent
     except ValueError:
-        return 0.0
+        return 0.0 if (is_size or not obb) else bbox[axis]
 
 
 def _resolution(loader, pat, text):

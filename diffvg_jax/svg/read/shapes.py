@@ -23,6 +23,7 @@ from .paint_servers import paint
 from .styles import layer_opacity
 
 SHAPE_TAGS = {"rect", "circle", "ellipse", "line", "polyline", "polygon", "path"}
+_BASIC = ("rect", "circle", "ellipse")   # markers read the equivalent path (marker_outline)
 _JOINS = {"miter-clip": "miter", "arcs": "miter"}   # SVG 2 joins the renderer draws as miter
 
 
@@ -51,6 +52,7 @@ def shape(loader, node, style, viewport, transform, depth=0, use_stack=()) -> li
     sw = diagonal_length(loader, style["stroke-width"], viewport, fs, 1.0, node, "stroke-width")
     if sw <= 0:
         stroke = None
+    paints = (fill, stroke)   # context-fill / context-stroke of its markers
     if node.tag == "line":
         fill = None  # a line has no interior
     common = dict(
@@ -58,7 +60,7 @@ def shape(loader, node, style, viewport, transform, depth=0, use_stack=()) -> li
         stroke_width=sw, transform=transform, fill_rule=style["fill-rule"],
         line_join=_JOINS.get(style["stroke-linejoin"], style["stroke-linejoin"]),
         line_cap=style["stroke-linecap"], miter_limit=float(style["stroke-miterlimit"]),
-        paint_order=_paint_order(style["paint-order"]))
+        paint_order=_paint_order(style["paint-order"]), shape_rendering=style["shape-rendering"])
     widths = node.attrs.get("dv:stroke-widths")
     if widths is not None and node.tag in ("path", "polyline", "polygon"):
         try:
@@ -70,7 +72,9 @@ def shape(loader, node, style, viewport, transform, depth=0, use_stack=()) -> li
     dashes = dash_pattern(loader, node, style, viewport, fs) if stroke is not None else None
     out = _painted(loader, node, geom, fill, stroke, common, dashes)
     # markers join the shape's opacity layer (resvg); paint-order may put them first
-    out = markers.decorate(loader, node, style, out, geom.outline, sw, viewport, depth, use_stack, transform)
+    outline = geom.outline if node.tag not in _BASIC else (lambda: marker_outline(node.tag, geom.kwargs))
+    out = markers.decorate(loader, node, style, out, outline, sw, viewport, depth, use_stack, transform,
+                           paints)
     opacity = layer_opacity(loader, node, style)
     ident = node.attrs.get("id")
     if opacity is not None and len(out) > 1:
@@ -108,6 +112,31 @@ def _painted(loader, node, geom: Geometry, fill, stroke, common: dict, dashes) -
         dash = S.Path(fill=None, stroke=stroke, id=(ident + "-dashes") if ident else None, **dcommon, **kw)
         out = [dash] + out if common["paint_order"] == "stroke" else out + [dash]
     return out
+
+
+def marker_outline(tag: str, kw: dict) -> List[Subpath]:
+    """The subpaths whose vertices take markers on a <rect>, <circle> or <ellipse> (SVG 2
+    markers on all shapes): the shape's equivalent path (SVG 2 10.2-10.4, with resvg's
+    arcs: a rounded rect's corners and an ellipse's quarters are arc commands, a square
+    rect four lines), from the scene arguments ``kw`` (user units)."""
+    f = lambda v: np.asarray(v, np.float64).tolist()   # Python floats: their str is exact
+    if tag == "rect":
+        (x, y), (x1, y1), (rx, ry) = f(kw["p_min"]), f(kw["p_max"]), f(kw["corner_radius"])
+        w, h = x1 - x, y1 - y
+        rx, ry = min(rx, w / 2), min(ry, h / 2)
+        if not (rx > 0 and ry > 0):
+            d = f"M {x} {y} H {x1} V {y1} H {x} Z"
+        else:
+            arc = f"A {rx} {ry} 0 0 1"
+            d = (f"M {x + rx} {y} H {x1 - rx} {arc} {x1} {y + ry} V {y1 - ry} {arc} {x1 - rx} {y1} "
+                 f"H {x + rx} {arc} {x} {y1 - ry} V {y + ry} {arc} {x + rx} {y} Z")
+    else:
+        (cx, cy), r = f(kw["center"]), f(kw["radius"])
+        rx, ry = (r, r) if isinstance(r, float) else (r[0], r[1])
+        arc = f"A {rx} {ry} 0 0 1"
+        d = (f"M {cx + rx} {cy} {arc} {cx} {cy + ry} {arc} {cx - rx} {cy} {arc} {cx} {cy - ry} "
+             f"{arc} {cx + rx} {cy} Z")
+    return paths.parse_path_data(d)
 
 
 def check_numbers(kwargs: dict) -> None:

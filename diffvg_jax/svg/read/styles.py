@@ -28,12 +28,25 @@ PROPERTIES = {
     "clip-path": (False, "none"), "mask": (False, "none"), "filter": (False, "none"),
     "clip-rule": (True, "nonzero"), "mask-type": (False, "luminance"),
     "overflow": (False, "visible"), "background-color": (False, "transparent"),
+    "mix-blend-mode": (False, "normal"), "isolation": (False, "auto"), "shape-rendering": (True, "auto"),
+    # text (read by svg/text/): fonts, spacing, alignment, decoration, writing mode
+    "font-family": (True, "sans-serif"), "font-weight": (True, "normal"), "font-style": (True, "normal"),
+    "font-stretch": (True, "normal"), "font-variant": (True, "normal"),
+    "font-feature-settings": (True, "normal"), "font-variation-settings": (True, "normal"),
+    "letter-spacing": (True, "normal"), "word-spacing": (True, "normal"), "text-anchor": (True, "start"),
+    "text-decoration": (False, "none"), "baseline-shift": (False, "baseline"),
+    "dominant-baseline": (True, "auto"), "alignment-baseline": (False, "auto"),
+    "writing-mode": (True, "lr-tb"), "direction": (True, "ltr"), "unicode-bidi": (False, "normal"),
+    "white-space": (True, "normal"), "kerning": (True, "auto"), "text-rendering": (True, "auto"),
 }
-_NOT_PRESENTATION = {"transform", "background-color"}   # attributes handled separately
+# attributes handled separately; mix-blend-mode and isolation are CSS properties only (not
+# SVG 2 presentation attributes: resvg's as-property case), set in style / style sheets
+_NOT_PRESENTATION = {"transform", "background-color", "mix-blend-mode", "isolation"}
 _KEYWORDS = {
     "fill-rule": ("nonzero", "evenodd"), "clip-rule": ("nonzero", "evenodd"),
     "stroke-linejoin": ("miter", "round", "bevel", "miter-clip", "arcs"),
     "stroke-linecap": ("butt", "round", "square"), "visibility": ("visible", "hidden", "collapse"),
+    "mix-blend-mode": S.BLEND_MODES, "isolation": S.ISOLATIONS, "shape-rendering": S.SHAPE_RENDERINGS,
 }
 
 
@@ -83,7 +96,8 @@ def dom_style(loader, node: Node) -> Dict[str, str]:
 
 def is_valid(name: str, value: str) -> bool:
     """Whether ``value`` is valid for property ``name`` (an invalid one is ignored)."""
-    if name in ("fill", "stroke") and (value == "none" or value.startswith("url(")):
+    if name in ("fill", "stroke") and (value in ("none", "context-fill", "context-stroke")
+                                       or value.startswith("url(")):
         return True
     if name in ("fill", "stroke", "color", "stop-color"):
         if value == "currentColor":

@@ -12,14 +12,16 @@ import numpy as np
 from ... import scene as S
 from ..errors import MAX_DEPTH, SVGError, describe
 from ..values.transforms import translate, viewbox_transform
-from . import clipmask, images, shapes
+from ..text import text_objects
+from . import clipmask, conditions, images, shapes
+from .context import reading_context
 from .coords import axis_length, length, transform_of, viewbox
+from .paint_servers import with_context_paints
 from .styles import computed, layer_opacity, specified
 
-UNSUPPORTED_ELEMENTS = {"text", "foreignObject",
-                        "filter", "textPath", "tspan", "video", "audio", "canvas", "iframe"}
+UNSUPPORTED_ELEMENTS = {"foreignObject", "filter", "video", "audio", "canvas", "iframe"}
 CONTAINERS = {"g", "a", "svg", "switch"}
-_DRAWABLE = shapes.SHAPE_TAGS | CONTAINERS | {"use", "image"}
+_DRAWABLE = shapes.SHAPE_TAGS | CONTAINERS | {"use", "image", "text"}
 
 
 def children_of(loader, node, style, viewport, depth, use_stack) -> list:
@@ -27,7 +29,7 @@ def children_of(loader, node, style, viewport, depth, use_stack) -> list:
     out = []
     if node.tag == "switch":
         for child in node.children:
-            if child.is_svg and child.tag in _DRAWABLE and not _conditional(child):
+            if child.is_svg and child.tag in _DRAWABLE and conditions.passes(child):
                 out += element(loader, child, style, viewport, depth + 1, use_stack)
                 break
         return out
@@ -63,6 +65,8 @@ def _element(loader, node, parent_style, viewport, depth, use_stack, bare) -> li
         return []
     if tag not in _DRAWABLE:
         return []  # defs, gradients, style, title, unknown elements: nothing to draw
+    if not conditions.passes(node):
+        return []  # systemLanguage / requiredFeatures / requiredExtensions fail (conditions.py)
     style = computed(loader, node, parent_style)
     if style["display"] == "none":
         return []
@@ -71,15 +75,18 @@ def _element(loader, node, parent_style, viewport, depth, use_stack, bare) -> li
     transform = np.eye(3) if bare else transform_of(loader, node, style, viewport)
     masked = style["clip-path"] != "none" or style["mask"] != "none"
     if masked and not bare and (tag in shapes.SHAPE_TAGS or tag in ("svg", "image")):
-        return masked_element(loader, node, parent_style, style, viewport, depth, use_stack, transform)
+        return blended(style, masked_element(loader, node, parent_style, style, viewport, depth, use_stack, transform))
     if tag == "image":
-        return images.image(loader, node, style, viewport, transform)
+        return blended(style, images.image(loader, node, style, viewport, transform), bare)
     if tag in shapes.SHAPE_TAGS:
-        return shapes.shape(loader, node, style, viewport, transform, depth, use_stack)
+        return blended(style, shapes.shape(loader, node, style, viewport, transform, depth, use_stack), bare)
     if tag == "use":
         return use(loader, node, style, viewport, depth, use_stack, transform)
     if tag == "svg":
-        return nested_svg(loader, node, style, viewport, depth, use_stack, transform, None)
+        return blended(style, nested_svg(loader, node, style, viewport, depth, use_stack, transform, None), bare)
+    if tag == "text":   # glyph outlines as Paths (svg/text/), in a Group like a container's
+        return group(loader, node, style, text_objects(loader, node, style, viewport), transform,
+                     (viewport, depth, use_stack))
     children = children_of(loader, node, style, viewport, depth, use_stack)
     return group(loader, node, style, children, transform, (viewport, depth, use_stack))
 
@@ -97,7 +104,16 @@ def group(loader, node, style, children, transform, context=None) -> list:
             return []
         clip, mask = got
     return [S.Group(children=tuple(children), transform=transform, opacity=opacity, clip=clip, mask=mask,
-                    id=node.attrs.get("id"))]
+                    blend_mode=style["mix-blend-mode"], isolation=style["isolation"], id=node.attrs.get("id"))]
+
+
+def blended(style, objs: list, bare=False) -> list:
+    """``objs`` (an element's scene objects) in a Group with the element's
+    ``mix-blend-mode`` when it is not 'normal' (CSS: the element is blended as one layer);
+    unchanged when ``bare`` (the caller's Group carries it) or the mode is 'normal'."""
+    if bare or not objs or style["mix-blend-mode"] == "normal":
+        return objs
+    return [S.Group(children=tuple(objs), blend_mode=style["mix-blend-mode"], isolation=style["isolation"])]
 
 
 def masked_element(loader, node, parent_style, style, viewport, depth, use_stack, transform) -> list:
@@ -141,11 +157,13 @@ def use(loader, node, style, viewport, depth, use_stack, transform) -> list:
     y = length(loader, node, "y", viewport, 1, 0.0)
     mat = transform @ translate(x, y)
     stack = use_stack + (target,)
-    if target.tag in ("svg", "symbol"):
-        size = (node.attrs.get("width"), node.attrs.get("height"))
-        kids = nested_svg(loader, target, style, viewport, depth + 1, stack, np.eye(3), size, parent_is_use=True)
-    else:
-        kids = element(loader, target, style, viewport, depth + 1, stack)
+    with reading_context(loader):   # the <use> is the context element of its content
+        if target.tag in ("svg", "symbol"):
+            size = (node.attrs.get("width"), node.attrs.get("height"))
+            kids = nested_svg(loader, target, style, viewport, depth + 1, stack, np.eye(3), size, parent_is_use=True)
+        else:
+            kids = element(loader, target, style, viewport, depth + 1, stack)
+    kids = with_context_paints(loader, node, style, kids)
     return group(loader, node, style, kids, mat, (viewport, depth, use_stack))
 
 
@@ -223,16 +241,3 @@ def _viewport_rect(loader, node, x, y, w, h, use_size):
     if not sized and not ("width" in node.attrs and "height" in node.attrs):
         return None
     return (x, y, w, h)
-
-
-def _conditional(node) -> bool:
-    """True if a conditional-processing attribute makes the element fail in <switch>."""
-    rf = node.attrs.get("requiredFeatures")
-    if rf is not None and not rf.strip():
-        return True
-    if "requiredExtensions" in node.attrs:
-        return True
-    lang = node.attrs.get("systemLanguage")
-    if lang is not None:
-        return not any(l.strip().split("-")[0] == "en" for l in lang.split(","))
-    return False

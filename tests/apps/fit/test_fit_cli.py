@@ -17,11 +17,11 @@ from PIL import Image
 import diffvg_jax.apps.common.cli as cli
 from diffvg_jax.apps.common.artifacts import SnapshotWriter, load_image
 from diffvg_jax.apps.fit import fit
-from diffvg_jax.apps.fit.cli import main
+from diffvg_jax.apps.fit.cli import display_size, main
 from diffvg_jax.svg import load_svg
 
 SIZE, PATHS, ITERS, SEED = 20, 6, 16, 3
-COMMON = ["--paths", str(PATHS), "--iters", str(ITERS), "--size", str(SIZE), "--seed", str(SEED)]
+COMMON = ["--mode", "stroke", "--svg-size", "0", "--paths", str(PATHS), "--iters", str(ITERS), "--size", str(SIZE), "--seed", str(SEED)]
 
 
 def _make_image(path):
@@ -87,6 +87,18 @@ def test_cli_svg_reproduces_reported_loss(runs):
         assert p.fill is None and np.all((np.asarray(p.stroke.color) >= 0) & (np.asarray(p.stroke.color) <= 1))
 
 
+def test_progress_and_summary_show_the_same_figures(runs):
+    """The progress display's last line and the summary: the same rate (compile time
+    excluded), compile time, loss and PSNR; plain lines (stderr is not a terminal here)."""
+    err = runs["err_a"]
+    assert "\r" not in err and err.splitlines()[1] == "fitting: compiling..."
+    last = next(line for line in err.splitlines() if line.startswith("fitting: done,"))
+    summary = next(line for line in err.splitlines() if line.startswith("diffvg-fit: done,"))
+    for pattern in (r"psnr [0-9.]+ dB", r"[0-9.?]+ it/s, compile time excluded", r"loss [0-9.]+ \(l2\)",
+                    r"[0-9.]+ s compiling", r"in [0-9.]+ s"):
+        assert re.search(pattern, last).group(0) == re.search(pattern, summary).group(0), pattern
+
+
 def test_cli_same_seed_same_svg(runs):
     d = runs["dir"]
     assert runs["code_b"] == 0
@@ -106,7 +118,7 @@ def test_cli_snapshots_and_animation(runs):
 def test_cli_init_refines_and_keeps_structure(runs):
     d = runs["dir"]
     code, err = _main([str(d / "in.png"), "--out", str(d / "r.svg"), "--init", str(d / "a.svg"),
-                       "--iters", "8", "--quiet"])
+                       "--iters", "8", "--svg-size", "0", "--quiet"])
     assert code == 0, err
     before, after = load_svg(d / "a.svg"), load_svg(d / "r.svg")
     assert jax.tree.structure(before) == jax.tree.structure(after)
@@ -182,3 +194,16 @@ def test_a_write_that_fails_after_fitting_is_one_line_with_status_2(tmp_path, mo
     code, err = _main(["in.png", "--out", "o.svg", "--iters", "1", "--paths", "1", "--size", "16"])
     assert code == 2
     assert "cannot write" in err and "Permission denied" in err and "Traceback" not in err
+
+
+def test_the_svg_is_shown_at_svg_size_with_the_canvas_as_viewbox(tmp_path, monkeypatch):
+    """A 16 x 11 fit is written for display at 400 x 275 (long side --svg-size), and viewers
+    scale the canvas: the viewBox is the canvas."""
+    monkeypatch.chdir(tmp_path)
+    _make_image(tmp_path / "in.png")
+    code, err = _main(["in.png", "--out", "o.svg", "--iters", "1", "--paths", "1", "--size", "16",
+                       "--svg-size", "400", "--quiet"])
+    assert code == 0, err
+    head = (tmp_path / "o.svg").read_text().split(">", 2)[1]
+    assert 'width="400"' in head and 'height="275"' in head and 'viewBox="0 0 16 11"' in head
+    assert display_size(16, 11, 0) is None and display_size(1000, 500, 384) == (1000, 500)

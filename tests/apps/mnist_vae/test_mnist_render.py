@@ -1,8 +1,10 @@
-"""The vector VAE with the real renderer (diffvg_jax.render): stroke images against exact
-areas, compositing against the 'over' formula, training through the renderer, SVG output.
+"""The vector VAE with the real renderers (the specialised ``make_renderer`` and
+``dv.render`` of the digit's scene): stroke images against exact areas, compositing against
+the 'over' formula, the two renderers against each other, training through the renderer,
+SVG output.
 
-Kept to one tiny configuration so that the renderer compiles twice (forward, and forward
-plus gradient) for the whole module."""
+Kept to one tiny configuration so that each renderer compiles once or twice for the whole
+module."""
 import xml.etree.ElementTree as ET
 
 import jax
@@ -41,12 +43,17 @@ def images(render):
     return np.asarray(render(s))
 
 
+def _cap_area(chords):
+    """Area of a half disc of radius 1 drawn as ``chords`` inscribed chords."""
+    return 0.5 * chords * np.sin(np.pi / chords)
+
+
 def test_stroke_area_is_exact(images):
-    # 20 x 2 rectangle plus two half-discs of radius 1 (round caps), white on black. The
-    # renderer flattens each cap into chords, which cut off area: a half-disc of radius 1
-    # drawn with n >= 8 chords loses pi/2 - (n/2) sin(pi/n) <= 0.040; allow that per cap.
+    # 20 x 2 rectangle plus two half-discs of radius 1 (round caps), white on black; each
+    # cap is a polygon of round_points + 1 chords inscribed in its half disc, and the
+    # anti-aliased coverage integrates that polygon exactly.
     assert images.shape == (2, 28, 28)
-    np.testing.assert_allclose(images[0].sum(), 40 + np.pi, atol=0.08)
+    np.testing.assert_allclose(images[0].sum(), 40 + 2 * _cap_area(CFG.round_points + 1), atol=2e-3)
     assert images[0].sum() <= 40 + np.pi + 1e-3  # chords cut inside the disc, never outside
     assert images[0][13:15, 5:23].min() > 0.999  # interior rows fully covered
     assert images[0][:12].max() < 1e-6 and images[0][16:].max() < 1e-6
@@ -57,6 +64,20 @@ def test_strokes_composite_over_each_other(images):
     np.testing.assert_allclose(img[13, 8], 0.6, atol=1e-4)       # horizontal only
     np.testing.assert_allclose(img[8, 13], 0.5, atol=1e-4)       # vertical only
     np.testing.assert_allclose(img[13, 13], 1 - 0.4 * 0.5, atol=1e-4)  # both: 'over'
+
+
+def test_matches_dv_render_of_the_scene(images):
+    # The same strokes through dv.render: caps of 16 + 1 chords (diffvg_jax's round
+    # points) instead of round_points + 1, otherwise the same exact coverage.
+    s = _strokes([[_segment(4, 14, 24, 14), _segment(14, 4, 14, 24)],
+                  [_segment(4, 14, 24, 14), _segment(14, 4, 14, 24)]],
+                 [[2.0, 2.0], [2.0, 2.0]], [[1.0, 0.0], [0.6, 0.5]])
+    ref = np.asarray(jax.jit(mv.make_scene_renderer(CFG))(s))
+    caps = 2 * (_cap_area(17) - _cap_area(CFG.round_points + 1))
+    np.testing.assert_allclose(ref[0].sum() - images[0].sum(), caps, atol=2e-3)
+    away = np.ones((28, 28), bool)
+    away[:, :7] = away[:, 21:] = away[:7] = away[21:] = False    # the caps' pixels
+    np.testing.assert_allclose(images[:, away], ref[:, away], atol=1e-4)
 
 
 def test_training_through_the_renderer():

@@ -1,0 +1,227 @@
+"""A flat scene's geometry as data: host-side plans, and the few programs that evaluate them.
+
+Everything the encoding computes from the packed leaves ``theta`` (segment control points,
+the group and shape transforms, fill edges, layer colours and opacities) is one jitted
+program, :func:`flat_geometry`, whose inputs are ``theta`` and a :class:`FlatPlan` of integer
+indices padded to capacity classes. Strokes add one program per (closed, join, cap, segment
+class) (:func:`stroke_group_edges`; the miter limit is data). So a new scene structure in a
+known class compiles nothing: before, each structure ran ~40 small eager operations whose
+shapes, hence compiled programs, depended on the exact counts (about a second per drawing
+in the conformance run), and under ``jax.grad`` each was linearised on its own.
+
+Index convention: -1 is padding. Geometry indices read 0 there (theta always ends in a
+zero, see :func:`padded_theta_size`); colour and opacity indices read 1.
+"""
+from __future__ import annotations
+
+import dataclasses
+import functools
+from typing import Callable, List, Sequence
+
+import jax
+import jax.numpy as jnp
+import numpy as np
+
+from diffvg_jax.geometry import Subpath, apply_transform, flatten_subpath, lifted_segments, stroke_outline
+
+from .layers import ROUND_POINTS
+from .segments import SegmentLayout, SegmentPlan, read, segment_arrays
+
+ClassOf = Callable[[int], int]
+
+
+def padded_theta_size(n: int, class_of: ClassOf) -> int:
+    """Length of the packed leaf vector for ``n`` leaves: a class with at least one spare
+    (zero) entry, which index -1 reads."""
+    return class_of(n + 1)
+
+
+@functools.partial(jax.tree_util.register_dataclass,
+                   data_fields=["segments", "group_parent", "group_transform", "item_group", "item_transform",
+                                "seg_item", "fill_rows", "fill_first", "fill_last", "fill_live", "colour",
+                                "alpha", "layer_live", "background"],
+                   meta_fields=[])
+@dataclasses.dataclass(frozen=True)
+class FlatPlan:
+    """Integer plans (NumPy, padded to classes; -1 is padding) of a flat scene:
+
+      segments        SegmentPlan: the segment table (S rows)
+      group_parent    int32 (G,)       row of the frame table holding each group's parent
+                                       (0: the canvas, g + 1: group g; parents come first)
+      group_transform int32 (G, 3, 3)  theta indices of each group's matrix
+      item_group      int32 (T,)       frame row of each shape's parent
+      item_transform  int32 (T, 3, 3)  theta indices of each shape's own matrix
+      seg_item        int32 (S,)       the shape of each segment row
+      fill_rows       bool (S,)        rows that belong to a filled shape
+      fill_first, fill_last int32 (N,) first / last row of each filled subpath
+      fill_live       bool (N,)        real (not padding) filled subpaths
+      colour          int32 (L, 4)     theta indices of each layer's straight RGBA (-1: 1)
+      alpha           int32 (L, 2)     paint opacity and shape opacity of each layer (-1: 1)
+      layer_live      bool (L,)        real layers
+      background      int32 (4,)       the canvas colour
+    """
+    segments: SegmentPlan
+    group_parent: np.ndarray
+    group_transform: np.ndarray
+    item_group: np.ndarray
+    item_transform: np.ndarray
+    seg_item: np.ndarray
+    fill_rows: np.ndarray
+    fill_first: np.ndarray
+    fill_last: np.ndarray
+    fill_live: np.ndarray
+    colour: np.ndarray
+    alpha: np.ndarray
+    layer_live: np.ndarray
+    background: np.ndarray
+
+
+def _rows(values: Sequence, n: int, shape=(), fill=-1, dtype=np.int32) -> np.ndarray:
+    out = np.full((n,) + tuple(shape), fill, dtype)
+    if len(values):
+        out[:len(values)] = np.stack([np.asarray(v) for v in values])
+    return out
+
+
+def plan_frames(groups, group_index, items, index, group_class: ClassOf, item_class: ClassOf):
+    """(group_parent, group_transform, item_group, item_transform) of :class:`FlatPlan`.
+    ``groups`` [(parent group or -1, _)], ``group_index`` their matrices' theta indices,
+    ``items`` with ``.group``, ``index[k]['transform']`` each shape's matrix indices."""
+    G, T = group_class(len(groups)), item_class(len(items))
+    return (_rows([p + 1 for p, _ in groups], G, fill=0), _rows(group_index, G, (3, 3)),
+            _rows([it.group + 1 for it in items], T, fill=0), _rows([ix["transform"] for ix in index], T, (3, 3)))
+
+
+def plan_fills(layout: SegmentLayout, fill_layer: np.ndarray, class_of: ClassOf):
+    """(fill_rows, fill_first, fill_last, fill_live, edge layers int32 NumPy) of the fill
+    edges: 2K pieces per row (K curve pieces), then one closing edge per filled subpath."""
+    layer_of_row = np.append(fill_layer, -1)[layout.seg_item]          # padding rows (-1) read -1
+    rows = layer_of_row >= 0
+    subs = np.flatnonzero(fill_layer[layout.sub_item] >= 0)
+    N = class_of(len(subs))
+    row_layer = np.maximum(layer_of_row, 0).astype(np.int32)
+    sub_layer = _rows(fill_layer[layout.sub_item[subs]], N, fill=0)
+    return (rows, _rows(layout.first[subs], N, fill=0), _rows(layout.last[subs], N, fill=0),
+            np.arange(N) < len(subs), row_layer, sub_layer)
+
+
+def fill_edges(ctrl, to_canvas, first, last, live, capacity):
+    """Edges in pixels of every filled subpath, float (S * 2K + N, 2, 2) with K = capacity.
+
+    ctrl float (S, 4, 2) user units (zero on rows that are not filled), to_canvas float
+    (S, 3, 3) per row; first, last int32 (N,) each subpath's first and last row, live bool
+    (N,). Each segment is flattened on its own (lifted polyline,
+    :func:`diffvg_jax.geometry.lifted_segments`), and each subpath is closed by one edge
+    from its end back to its start (zero length when it is closed or padding).
+    """
+    verts = lifted_segments(ctrl, _batched_transform(to_canvas, ctrl), capacity)     # (S, 2K + 1, 2)
+    verts = _batched_transform(to_canvas, verts)
+    edges = jnp.stack([verts[:, :-1], verts[:, 1:]], axis=2).reshape(-1, 2, 2)
+    closing = jnp.stack([verts[last, -1], verts[first, 0]], axis=1) * live[:, None, None]
+    return jnp.concatenate([edges, closing], axis=0)
+
+
+def _batched_transform(m, pts):
+    """Per-row affine matrices m float (S, 3, 3) applied to points float (S, ..., 2)."""
+    out = jnp.einsum("sij,s...j->s...i", m[:, :2, :2], pts)
+    return out + m[:, :2, 2].reshape(m.shape[:1] + (1,) * (pts.ndim - 2) + (2,))
+
+
+def _read_or_one(theta, idx):
+    return jnp.where(idx >= 0, theta[jnp.maximum(idx, 0)], 1.0)
+
+
+def _frames(theta, plan: FlatPlan):
+    """Each shape's user -> canvas matrix, float (T, 3, 3) (padding: zeros)."""
+    G = plan.group_parent.shape[0]
+    table = jnp.zeros((G + 1, 3, 3), theta.dtype).at[0].set(jnp.eye(3, dtype=theta.dtype))
+
+    def compose(frames, g):
+        return frames.at[g + 1].set(frames[plan.group_parent[g]] @ read(theta, plan.group_transform[g])), None
+
+    table, _ = jax.lax.scan(compose, table, jnp.arange(G))
+    return table[plan.item_group] @ read(theta, plan.item_transform)
+
+
+@functools.partial(jax.jit, static_argnames=("capacity",))
+def flat_geometry(theta, plan: FlatPlan, capacity: int):
+    """Everything of a flat encoding that is a function of ``theta`` float (M,) alone:
+
+    (ctrl float (S, 4, 2), widths float (S, 4), to_canvas float (T, 3, 3), fill edges float
+    (S * 2K + N, 2, 2) in pixels, colour float (L, 4), alpha float (L,), background float (4,)).
+    One program per capacity class (``capacity``: line pieces per Bezier segment, static).
+    """
+    ctrl, widths = segment_arrays(theta, plan.segments)
+    to_canvas = _frames(theta, plan)
+    per_row = jnp.concatenate([to_canvas, jnp.zeros((1, 3, 3), theta.dtype)])[plan.seg_item]
+    edges = fill_edges(ctrl * plan.fill_rows[:, None, None], per_row, plan.fill_first, plan.fill_last,
+                       plan.fill_live, capacity)
+    live = plan.layer_live.astype(theta.dtype)
+    colour = _read_or_one(theta, plan.colour) * live[:, None]
+    alpha = jnp.prod(_read_or_one(theta, plan.alpha), axis=1) * live
+    return ctrl, widths, to_canvas, edges, colour, alpha, theta[plan.background]
+
+
+@functools.partial(jax.jit, static_argnums=(8, 9, 10, 11))
+def stroke_group_edges(ctrl, widths, to_canvas, rows, pad, live, owner, miter, closed, join, cap, capacity):
+    """Stroke outline edges in pixels of B subpaths of n segments, float (B * E, 2, 2).
+
+    ctrl float (S, 4, 2), widths float (S, 4) (full widths) in user units, to_canvas float
+    (T, 3, 3): the segment table and frames; rows int32 (B, n) each subpath's rows, pad bool
+    (B, n) rows past its end (they repeat its end point: zero-length pieces, which inherit
+    the last tangent), live bool (B,), owner int32 (B,) its shape, miter float (B,) its
+    miter limit. Padding subpaths collapse to the origin with zero width.
+    """
+    c = ctrl[rows]
+    c = jnp.where(pad[..., None, None], c[..., 3:4, :], c) * live[:, None, None, None]
+    # rows are consecutive: the end point of a subpath is its last real row's
+    w = widths[rows]
+    w = jnp.where(pad[..., None], w[..., 3:4], w) * live[:, None, None]
+
+    def one(c, w, m, limit):
+        verts, wv, mask = flatten_subpath(Subpath(c, closed, w), m, capacity)
+        outline = stroke_outline(verts, 0.5 * jnp.maximum(wv, 0.0), closed=closed, joint_mask=mask, join=join,
+                                 cap=cap, miter_limit=limit, round_points=ROUND_POINTS)
+        return apply_transform(m, outline)
+    return jax.vmap(one)(c, w, to_canvas[owner], miter).reshape(-1, 2, 2)
+
+
+def power_class(n: int, minimum: int) -> int:
+    """The smallest power of two >= max(n, minimum): coarser than the capacity classes, for
+    the stroke programs, whose count (joins x caps x closure x classes) grows fastest."""
+    return 1 << max(int(np.ceil(np.log2(max(n, minimum, 1)))), 0)
+
+
+def stroke_groups(layout: SegmentLayout, items, min_segments: int = 4, min_subpaths: int = 2):
+    """Yields (static (closed, join, cap, n), rows, pad, live, owner, miter, layer of each
+    subpath int32 (B,)) per group of stroked subpaths that share one outline program: B
+    subpaths of n segments, both padded to powers of two (at least the minimums)."""
+    groups = {}
+    for k in range(len(layout.first)):
+        shape = items[layout.sub_item[k]].shape
+        if shape.stroke is None:
+            continue
+        n = int(layout.last[k] - layout.first[k] + 1)
+        key = (bool(layout.closed[k]), shape.line_join, shape.line_cap, power_class(n, min_segments))
+        groups.setdefault(key, []).append(k)
+    for (closed, join, cap, n_cap), subs in groups.items():
+        B = power_class(len(subs), min_subpaths)
+        rows = np.zeros((B, n_cap), np.int32)
+        pad = np.ones((B, n_cap), bool)
+        for b, k in enumerate(subs):
+            n = int(layout.last[k] - layout.first[k] + 1)
+            rows[b, :n] = np.arange(layout.first[k], layout.last[k] + 1)
+            rows[b, n:] = layout.last[k]
+            pad[b, :n] = False
+        shapes = [items[layout.sub_item[k]] for k in subs]
+        owner = _rows([layout.sub_item[k] for k in subs], B, fill=0)
+        miter = _rows([float(it.shape.miter_limit) for it in shapes], B, fill=4.0, dtype=np.float32)
+        layer = _rows([it.layers["stroke"] for it in shapes], B, fill=0)
+        yield (closed, join, cap, n_cap), rows, pad, np.arange(B) < len(subs), owner, miter, layer
+
+
+@functools.partial(jax.jit, static_argnums=(1,))
+def assemble_edges(parts: List[jax.Array], size: int):
+    """The edge parts float (E_i, 2, 2) concatenated and padded with zero edges to ``size``."""
+    edges = jnp.concatenate(parts) if parts else jnp.zeros((0, 2, 2), jnp.float32)
+    return jnp.concatenate([edges, jnp.zeros((size - edges.shape[0], 2, 2), edges.dtype)])
