@@ -9,8 +9,8 @@ known class compiles nothing: before, each structure ran ~40 small eager operati
 shapes, hence compiled programs, depended on the exact counts (about a second per drawing
 in the conformance run), and under ``jax.grad`` each was linearised on its own.
 
-Index convention: -1 is padding. Geometry indices read 0 there (theta always ends in a
-zero, see :func:`padded_theta_size`); colour and opacity indices read 1.
+Index convention: -1 is padding. Geometry indices read 0 there (:func:`.segments.read`);
+colour and opacity indices read 1.
 """
 from __future__ import annotations
 
@@ -31,8 +31,8 @@ ClassOf = Callable[[int], int]
 
 
 def padded_theta_size(n: int, class_of: ClassOf) -> int:
-    """Length of the packed leaf vector for ``n`` leaves: a class with at least one spare
-    (zero) entry, which index -1 reads."""
+    """Length of the packed leaf vector for ``n`` leaf entries: their class, with room for at
+    least one zero entry after them."""
     return class_of(n + 1)
 
 
@@ -93,8 +93,9 @@ def plan_frames(groups, group_index, items, index, group_class: ClassOf, item_cl
 
 
 def plan_fills(layout: SegmentLayout, fill_layer: np.ndarray, class_of: ClassOf):
-    """(fill_rows, fill_first, fill_last, fill_live, edge layers int32 NumPy) of the fill
-    edges: 2K pieces per row (K curve pieces), then one closing edge per filled subpath."""
+    """(fill_rows, fill_first, fill_last, fill_live, row_layer int32 (S,), sub_layer int32
+    (N,)) of the fill edges, NumPy: 2K edges per row (K curve pieces, each row's layer), then
+    one closing edge per filled subpath (its layer)."""
     layer_of_row = np.append(fill_layer, -1)[layout.seg_item]          # padding rows (-1) read -1
     rows = layer_of_row >= 0
     subs = np.flatnonzero(fill_layer[layout.sub_item] >= 0)
@@ -172,9 +173,10 @@ def stroke_group_edges(ctrl, widths, to_canvas, rows, pad, live, owner, miter, c
     the last tangent), live bool (B,), owner int32 (B,) its shape, miter float (B,) its
     miter limit. Padding subpaths collapse to the origin with zero width.
     """
+    # Padding rows index the subpath's last real row (see stroke_groups), so its end point
+    # (control point 3) and end width are what they repeat.
     c = ctrl[rows]
     c = jnp.where(pad[..., None, None], c[..., 3:4, :], c) * live[:, None, None, None]
-    # rows are consecutive: the end point of a subpath is its last real row's
     w = widths[rows]
     w = jnp.where(pad[..., None], w[..., 3:4], w) * live[:, None, None]
 
