@@ -10,37 +10,13 @@ import pytest
 
 import diffvg_jax as dv
 from diffvg_jax.svg import load_svg, render_svg, to_svg_text
+from support.scene_nodes import groups, shapes
 
 NS = 'xmlns="http://www.w3.org/2000/svg"'
 
 
 def svg(body):
     return f'<svg {NS} width="20" height="20">{body}</svg>'
-
-
-def groups(scene):
-    out = []
-
-    def walk(nodes):
-        for n in nodes:
-            if isinstance(n, dv.Group):
-                out.append(n)
-                walk(n.children)
-    walk(scene.children)
-    return out
-
-
-def shapes(scene):
-    out = []
-
-    def walk(nodes):
-        for n in nodes:
-            if isinstance(n, dv.Group):
-                walk(n.children)
-            else:
-                out.append(n)
-    walk(scene.children)
-    return out
 
 
 def blend_groups(scene):

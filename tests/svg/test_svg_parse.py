@@ -12,25 +12,13 @@ import diffvg_jax as dv
 from diffvg_jax.svg import SVGWarning, load_svg
 from diffvg_jax.svg.values.colors import parse_color
 from diffvg_jax.svg.values.transforms import parse_transform
+from support.scene_nodes import shapes
 
 NS = 'xmlns="http://www.w3.org/2000/svg" xmlns:xlink="http://www.w3.org/1999/xlink"'
 
 
 def svg(body, attrs='width="100" height="50"'):
     return f'<svg {NS} {attrs}>{body}</svg>'
-
-
-def shapes(scene):
-    out = []
-
-    def walk(nodes):
-        for n in nodes:
-            if isinstance(n, dv.Group):
-                walk(n.children)
-            else:
-                out.append(n)
-    walk(scene.children)
-    return out
 
 
 def only(scene):

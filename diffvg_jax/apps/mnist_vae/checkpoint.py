@@ -34,25 +34,38 @@ def save_checkpoint(path, state: TrainState, mcfg: ModelConfig, tcfg: TrainConfi
                "model_config": json.dumps(config_dict(mcfg), sort_keys=True),
                "train_config": json.dumps(config_dict(tcfg), sort_keys=True),
                "state": flax.serialization.to_state_dict(jax.device_get(state))}
+    return write_msgpack(path, payload)
+
+
+
+def write_msgpack(path, payload: dict) -> Path:
+    """Write ``payload`` as msgpack to ``path`` atomically (a crash mid-write never leaves a
+    half-written file under ``path``); returns the path."""
+    path = Path(path)
     tmp = path.with_name(path.name + ".tmp")
     tmp.write_bytes(flax.serialization.msgpack_serialize(payload))
-    os.replace(tmp, path)  # a crash mid-write never leaves a half checkpoint under `path`
+    os.replace(tmp, path)
     return path
 
 
-def read_checkpoint_configs(path) -> Tuple[dict, dict, dict]:
-    """(model_config, train_config, raw state dict) from a checkpoint file."""
+def read_msgpack(path, fmt: str, what: str) -> dict:
+    """The msgpack dict at ``path`` whose 'format' is ``fmt``; CheckpointError naming the
+    file and ``what`` it should have been otherwise (unreadable, garbage, another format)."""
     path = Path(path)
     try:
         payload = flax.serialization.msgpack_restore(path.read_bytes())
     except OSError as exc:
-        raise CheckpointError(f"{path}: cannot read checkpoint ({exc})") from None
+        raise CheckpointError(f"{path}: cannot read {what} ({exc})") from None
     except Exception as exc:  # msgpack raises several unrelated types on garbage
-        raise CheckpointError(f"{path}: not a mnist_vae checkpoint (unreadable msgpack: {exc})") from None
-    if not isinstance(payload, dict) or payload.get("format") != CHECKPOINT_FORMAT:
+        raise CheckpointError(f"{path}: not a {what} (unreadable msgpack: {exc})") from None
+    if not isinstance(payload, dict) or payload.get("format") != fmt:
         found = payload.get("format") if isinstance(payload, dict) else type(payload).__name__
-        raise CheckpointError(f"{path}: not a mnist_vae checkpoint (format {found!r}, "
-                              f"expected {CHECKPOINT_FORMAT!r})")
+        raise CheckpointError(f"{path}: not a {what} (format {found!r}, expected {fmt!r})")
+    return payload
+
+def read_checkpoint_configs(path) -> Tuple[dict, dict, dict]:
+    """(model_config, train_config, raw state dict) from a checkpoint file."""
+    payload = read_msgpack(path, CHECKPOINT_FORMAT, "mnist_vae checkpoint")
     return json.loads(payload["model_config"]), json.loads(payload["train_config"]), payload["state"]
 
 

@@ -99,6 +99,15 @@ def configs_from_args(args) -> Tuple[ModelConfig, TrainConfig]:
     return mcfg, tcfg
 
 
+def _data(args, missing: str):
+    """MNIST from --data or --download; ValueError(``missing``) when neither is given."""
+    if args.data:
+        return load_mnist(args.data)
+    if args.download:
+        return load_mnist(download_mnist(args.cache_dir))
+    raise ValueError(missing)
+
+
 def run(args, renderer: Optional[Renderer] = None) -> Dict[str, float]:
     """Everything the CLI does, given parsed ``args``; returns the final test metrics (with
     --sample / --reconstruct: the paths written, after drawing with trained weights)."""
@@ -108,12 +117,7 @@ def run(args, renderer: Optional[Renderer] = None) -> Dict[str, float]:
         raise ValueError("--steps is required to train (or pass --sample N / --reconstruct N)")
     if args.steps < 0:
         raise ValueError(f"--steps must be >= 0, got {args.steps}")
-    if args.data:
-        data = load_mnist(args.data)
-    elif args.download:
-        data = load_mnist(download_mnist(args.cache_dir))
-    else:
-        raise ValueError("no data: pass --data PATH (mnist.npz or an IDX directory) or --download")
+    data = _data(args, "no data: pass --data PATH (mnist.npz or an IDX directory) or --download")
     mcfg, tcfg = configs_from_args(args)
     out = Path(args.out)
     out.mkdir(parents=True, exist_ok=True)
@@ -179,12 +183,7 @@ def draw_pretrained(args) -> Dict[str, str]:
         samples = batched_apply(decode, params, z, 64)
         written["samples"] = str(save_grid(samples, out / "samples.png", ncols=8))
     if args.reconstruct:
-        if args.data:
-            data = load_mnist(args.data)
-        elif args.download:
-            data = load_mnist(download_mnist(args.cache_dir))
-        else:
-            raise ValueError("--reconstruct needs digits: pass --data PATH or --download")
+        data = _data(args, "--reconstruct needs digits: pass --data PATH or --download")
         originals = data.x_test[:args.reconstruct].astype(np.float32) / 255.0
         recons = batched_apply(reconstruct, params, originals, 64)
         written["reconstructions"] = str(save_grid(pair_rows(originals, recons), out / "reconstructions.png",

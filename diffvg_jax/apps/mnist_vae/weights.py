@@ -5,7 +5,6 @@ from __future__ import annotations
 
 import functools
 import json
-import os
 from pathlib import Path
 from typing import Optional, Tuple
 
@@ -14,7 +13,7 @@ import jax
 import jax.numpy as jnp
 import numpy as np
 
-from .checkpoint import CheckpointError
+from .checkpoint import CheckpointError, read_msgpack, write_msgpack
 from .config import ModelConfig, TrainConfig, config_dict
 from .model import VectorVAE
 from .render import make_renderer
@@ -37,10 +36,7 @@ def save_weights(path, params, mcfg: ModelConfig, tcfg: TrainConfig, info: Optio
                "train_config": json.dumps(config_dict(tcfg), sort_keys=True),
                "info": json.dumps(info or {}, sort_keys=True),
                "params": flax.serialization.to_state_dict(jax.device_get(params))}
-    tmp = path.with_name(path.name + ".tmp")
-    tmp.write_bytes(flax.serialization.msgpack_serialize(payload))
-    os.replace(tmp, path)
-    return path
+    return write_msgpack(path, payload)
 
 
 def load_weights(path) -> Tuple[ModelConfig, TrainConfig, dict, dict]:
@@ -49,17 +45,7 @@ def load_weights(path) -> Tuple[ModelConfig, TrainConfig, dict, dict]:
     params is the flax parameter tree of float32 jax arrays. Raises CheckpointError for an
     unreadable file or another format.
     """
-    path = Path(path)
-    try:
-        payload = flax.serialization.msgpack_restore(path.read_bytes())
-    except OSError as exc:
-        raise CheckpointError(f"{path}: cannot read weights ({exc})") from None
-    except Exception as exc:  # msgpack raises several unrelated types on garbage
-        raise CheckpointError(f"{path}: not a mnist_vae weights file (unreadable msgpack: {exc})") from None
-    if not isinstance(payload, dict) or payload.get("format") != WEIGHTS_FORMAT:
-        found = payload.get("format") if isinstance(payload, dict) else type(payload).__name__
-        raise CheckpointError(f"{path}: not a mnist_vae weights file (format {found!r}, "
-                              f"expected {WEIGHTS_FORMAT!r})")
+    payload = read_msgpack(path, WEIGHTS_FORMAT, "mnist_vae weights file")
     mcfg = ModelConfig(**json.loads(payload["model_config"]))
     tcfg = TrainConfig(**json.loads(payload["train_config"]))
     params = jax.tree_util.tree_map(lambda a: jnp.asarray(np.asarray(a, np.float32)), payload["params"])
