@@ -43,7 +43,7 @@ import numpy as np
 from diffvg_jax.geometry import apply_transform, float_dtype, safe_inverse
 from diffvg_jax.kernels import depth_needed as kernel_depth_needed
 from diffvg_jax.kernels import pieces_needed as kernel_pieces_needed
-from diffvg_jax.scene import Group, Scene, Solid
+from diffvg_jax.scene import ALIASED_RENDERINGS, Group, Scene, Solid
 
 from .budgets import SMALL_SCENE_LAYERS, auto_budget, default_budget, round_depth
 from .flat_geometry import (FlatPlan, assemble_edges, flat_geometry, padded_theta_size, plan_fills, plan_frames,
@@ -112,8 +112,9 @@ class FlatItem:
 
 def flat_items(scene: Scene):
     """(items in paint order, groups as [(parent group, transform)], number of layers), or
-    None when the scene composites in sub-layers (group opacity, clip or mask, or a shape
-    with both fill and stroke under an opacity)."""
+    None when the scene composites in sub-layers (group opacity, clip, mask or blend mode,
+    or a shape with both fill and stroke under an opacity) or has an aliased shape
+    (``shape_rendering`` crispEdges / optimizeSpeed)."""
     items: List[FlatItem] = []
     groups: List[tuple] = []
     counter = [0]
@@ -121,11 +122,14 @@ def flat_items(scene: Scene):
     def walk(children, group):
         for child in children:
             if isinstance(child, Group):
-                if child.opacity is not None or child.clip is not None or child.mask is not None:
+                if child.opacity is not None or child.clip is not None or child.mask is not None \
+                        or child.blend_mode != "normal":
                     raise LookupError
                 groups.append((group, child.transform))
                 walk(child.children, len(groups) - 1)
                 continue
+            if child.shape_rendering in ALIASED_RENDERINGS:   # drawn by the per-structure program
+                raise LookupError
             kinds = [k for k in ("fill", "stroke") if getattr(child, k) is not None]
             if child.paint_order == "stroke":
                 kinds.reverse()

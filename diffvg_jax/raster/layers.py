@@ -132,33 +132,6 @@ def has_blend(children) -> bool:
     return any(isinstance(c, Group) and (c.blend_mode != "normal" or has_blend(c.children)) for c in children)
 
 
-def has_aliased(children) -> bool:
-    """True when a shape among ``children`` (recursively, clips included) is drawn aliased
-    (``shape_rendering`` 'crispEdges' or 'optimizeSpeed')."""
-    for c in children:
-        if isinstance(c, Group):
-            if has_aliased(c.children) or (c.clip is not None and _clip_aliased(c.clip)) \
-                    or (c.mask is not None and _mask_aliased(c.mask)):
-                return True
-        elif c.shape_rendering in ALIASED_RENDERINGS:
-            return True
-    return False
-
-
-def _clip_aliased(clip) -> bool:
-    return has_aliased(clip.children) or (clip.clip is not None and _clip_aliased(clip.clip))
-
-
-def _mask_aliased(mask) -> bool:
-    return has_aliased(mask.children) or (mask.mask is not None and _mask_aliased(mask.mask))
-
-
-def needs_sub_layers(scene: Scene) -> bool:
-    """True when the scene has a blend mode or an aliased shape: the encoded (flat)
-    pipeline draws neither, ``render_traced`` draws both."""
-    return has_blend(scene.children) or has_aliased(scene.children)
-
-
 def _isolated(group) -> bool:
     """Whether a Group composites as its own sub-layer (SVG: an isolated group, or a
     clip / mask / opacity layer). 'isolate' matters only around a blend mode inside."""

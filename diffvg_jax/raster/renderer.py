@@ -46,7 +46,7 @@ from .budgets import (DEFAULT_CURVE_PIECES, SMALL_SCENE_LAYERS, auto_budget, cou
 from .composite import aliased_coverage, composite, composite_tiled
 from .encoding import Encoding, count_depth_program, count_pieces_program, encode_flat
 from .flat_geometry import assemble_edges, flat_geometry, stroke_group_edges
-from .layers import collect_edge_count, collect_layers, is_flat, needs_sub_layers
+from .layers import collect_edge_count, collect_layers, is_flat
 from .leaves import concatenate_program, concrete_value
 from .patterns import paint_with_tiles, resolve_resolutions
 from .pipeline import render_encoding_jit, stack_encodings
@@ -144,8 +144,6 @@ def _encode_scene(caller, scene, width, height, curve_pieces, max_pieces, max_de
     _PROGRAMS.bound()
     if _is_concrete(scene):  # pattern tile rasters sized from the canvas scale (static sizes)
         scene = resolve_resolutions(scene)
-    if needs_sub_layers(scene):   # blend modes, aliased shapes: render_traced draws them
-        return scene, width, height, None
     enc = encode_flat(scene, width=width, height=height, capacity=int(curve_pieces), paint_at=_PAINT_AT,
                       max_pieces=max_pieces, max_depth=max_depth, check_budget=check_budget)
     return scene, width, height, enc
