@@ -25,7 +25,7 @@ import numpy as np
 from diffvg_jax.geometry import Subpath, apply_transform, flatten_subpath, lifted_segments, stroke_outline
 
 from .layers import ROUND_POINTS
-from .segments import SegmentLayout, SegmentPlan, read, segment_arrays
+from .segments import SegmentLayout, SegmentPlan, padded_rows, read, segment_arrays
 
 ClassOf = Callable[[int], int]
 
@@ -76,20 +76,14 @@ class FlatPlan:
     background: np.ndarray
 
 
-def _rows(values: Sequence, n: int, shape=(), fill=-1, dtype=np.int32) -> np.ndarray:
-    out = np.full((n,) + tuple(shape), fill, dtype)
-    if len(values):
-        out[:len(values)] = np.stack([np.asarray(v) for v in values])
-    return out
-
-
 def plan_frames(groups, group_index, items, index, group_class: ClassOf, item_class: ClassOf):
     """(group_parent, group_transform, item_group, item_transform) of :class:`FlatPlan`.
     ``groups`` [(parent group or -1, _)], ``group_index`` their matrices' theta indices,
     ``items`` with ``.group``, ``index[k]['transform']`` each shape's matrix indices."""
     G, T = group_class(len(groups)), item_class(len(items))
-    return (_rows([p + 1 for p, _ in groups], G, fill=0), _rows(group_index, G, (3, 3)),
-            _rows([it.group + 1 for it in items], T, fill=0), _rows([ix["transform"] for ix in index], T, (3, 3)))
+    return (padded_rows([p + 1 for p, _ in groups], G, fill=0), padded_rows(group_index, G, (3, 3)),
+            padded_rows([it.group + 1 for it in items], T, fill=0),
+            padded_rows([ix["transform"] for ix in index], T, (3, 3)))
 
 
 def plan_fills(layout: SegmentLayout, fill_layer: np.ndarray, class_of: ClassOf):
@@ -101,8 +95,8 @@ def plan_fills(layout: SegmentLayout, fill_layer: np.ndarray, class_of: ClassOf)
     subs = np.flatnonzero(fill_layer[layout.sub_item] >= 0)
     N = class_of(len(subs))
     row_layer = np.maximum(layer_of_row, 0).astype(np.int32)
-    sub_layer = _rows(fill_layer[layout.sub_item[subs]], N, fill=0)
-    return (rows, _rows(layout.first[subs], N, fill=0), _rows(layout.last[subs], N, fill=0),
+    sub_layer = padded_rows(fill_layer[layout.sub_item[subs]], N, fill=0)
+    return (rows, padded_rows(layout.first[subs], N, fill=0), padded_rows(layout.last[subs], N, fill=0),
             np.arange(N) < len(subs), row_layer, sub_layer)
 
 
@@ -216,9 +210,9 @@ def stroke_groups(layout: SegmentLayout, items, min_segments: int = 4, min_subpa
             rows[b, n:] = layout.last[k]
             pad[b, :n] = False
         shapes = [items[layout.sub_item[k]] for k in subs]
-        owner = _rows([layout.sub_item[k] for k in subs], B, fill=0)
-        miter = _rows([float(it.shape.miter_limit) for it in shapes], B, fill=4.0, dtype=np.float32)
-        layer = _rows([it.layers["stroke"] for it in shapes], B, fill=0)
+        owner = padded_rows([layout.sub_item[k] for k in subs], B, fill=0)
+        miter = padded_rows([float(it.shape.miter_limit) for it in shapes], B, fill=4.0, dtype=np.float32)
+        layer = padded_rows([it.layers["stroke"] for it in shapes], B, fill=0)
         yield (closed, join, cap, n_cap), rows, pad, np.arange(B) < len(subs), owner, miter, layer
 
 

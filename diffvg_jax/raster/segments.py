@@ -122,10 +122,12 @@ def _elevation_plan(shape) -> Tuple[List[np.ndarray], List[np.ndarray], List[Tup
     return srcs, weights, [(k, closed)]
 
 
-def _padded(rows: List[np.ndarray], n: int, shape, fill=-1, dtype=np.int32) -> np.ndarray:
+def padded_rows(values: Sequence, n: int, shape=(), fill=-1, dtype=np.int32) -> np.ndarray:
+    """NumPy (n, *shape) of ``dtype``: ``values`` (each of ``shape``) stacked, then rows of
+    ``fill`` (the plans' padding: -1 indices) up to n."""
     out = np.full((n,) + tuple(shape), fill, dtype)
-    if rows:
-        out[:len(rows)] = np.stack(rows)
+    if len(values):
+        out[:len(values)] = np.stack([np.asarray(v) for v in values])
     return out
 
 
@@ -150,11 +152,11 @@ def plan_segments(shapes: Sequence, leaf_index, class_of) -> Tuple[SegmentPlan, 
     P = class_of(max(len(srcs), MIN_POINTY))
     A, R = class_of(max(len(arcs), MIN_ARCS)), class_of(max(len(rects), MIN_RECTS))
     def field(ids, n, name, shape):        # theta indices of one field of these shapes, padded to n
-        return _padded([np.broadcast_to(leaf_index[i][name], shape) for i in ids], n, shape)
+        return padded_rows([np.broadcast_to(leaf_index[i][name], shape) for i in ids], n, shape)
 
     plan = SegmentPlan(
-        points=_padded(srcs, P, (4, 2)), weights=_padded(weights, P, (4, 4), 0.0, np.float32),
-        widths=_padded(widths, P, (4,)), scalar_width=_padded(scalar, P, (), True, bool),
+        points=padded_rows(srcs, P, (4, 2)), weights=padded_rows(weights, P, (4, 4), 0.0, np.float32),
+        widths=padded_rows(widths, P, (4,)), scalar_width=padded_rows(scalar, P, (), True, bool),
         arc_centre=field(arcs, A, "center", (2,)), arc_radius=field(arcs, A, "radius", (2,)),
         arc_width=field(arcs, A, "stroke_width", ()),
         rect_min=field(rects, R, "p_min", (2,)), rect_max=field(rects, R, "p_max", (2,)),
