@@ -16,7 +16,7 @@ from __future__ import annotations
 
 import dataclasses
 import functools
-from typing import Callable, List, Sequence
+from typing import Callable, List
 
 import jax
 import jax.numpy as jnp
