@@ -5,6 +5,10 @@ Usage:
   python ../shared/conformance/run.py --renderer resvg --json resvg.json      # peers (bench extra)
   python ../shared/conformance/run.py --renderer skia --json skia.json
   python bench/conformance_table.py ours.json --peer resvg=resvg.json --peer skia=skia.json
+  python bench/conformance_table.py ours.json --record tests/conformance/recorded.json
+
+``--record`` writes each case's status (pass / fail / error) for the CI's per-case
+conformance tests (tests/conformance/): a recorded pass must keep passing.
 
 An area is a case's folder (``resvg/painting/marker`` -> ``painting/marker``). Prints one row
 per area (passed / cases, then each peer's passes), totals without text and for text.
@@ -38,8 +42,14 @@ def main():
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     ap.add_argument("ours")
     ap.add_argument("--peer", action="append", default=[], help="NAME=results.json")
+    ap.add_argument("--record", metavar="FILE", help="write {case: status} for tests/conformance/")
     args = ap.parse_args()
-    ours = tally(json.load(open(args.ours)))
+    results = json.load(open(args.ours))
+    if args.record:
+        with open(args.record, "w") as f:
+            json.dump({case: r["status"] for case, r in sorted(results.items())}, f, indent=0, sort_keys=True)
+            f.write("\n")
+    ours = tally(results)
     peers = [(name, tally(json.load(open(path)))) for name, path in (p.split("=", 1) for p in args.peer)]
     print("| area | diffvg_jax | " + " | ".join(name for name, _ in peers) + " |")
     print("|---|---|" + "---|" * len(peers))

@@ -2,23 +2,21 @@
 
 The kernels have static work budgets: ``max_pieces`` unit boundary pieces (the coverage
 kernels' work) and ``max_depth`` layers per 16 x 16 tile (the tiled path's compositing
-work). This module holds the policy that picks them: the exact needs of a scene as
-traceable functions, the rounding that keeps recompilations rare, the heuristic used when
-the scene is traced, and the run-time warning when a budget was too small.
+work). This module holds the policy that picks them: the rounding that keeps
+recompilations rare, the heuristic used when the scene is traced, and the run-time warning
+when a budget was too small. The needs themselves are counted on a scene's encoding
+(:mod:`.renderer`: ``pieces_needed``, ``depth_needed`` and their traceable forms).
 """
 from __future__ import annotations
 
 import math
 import warnings
 
-import jax.numpy as jnp
 import numpy as np
 
-from diffvg_jax.kernels import pieces_needed as kernel_pieces_needed
 from diffvg_jax.kernels.tiles import TILE
-from diffvg_jax.kernels.tiles import depth_needed as kernel_depth_needed
 
-from .layers import collect_layers, count_layers
+from .layers import count_layers
 
 DEFAULT_CURVE_PIECES = 16
 # Up to this many layers the tiled path simply keeps every layer in every tile: counting
@@ -26,7 +24,7 @@ DEFAULT_CURVE_PIECES = 16
 SMALL_SCENE_LAYERS = 16
 
 __all__ = ["DEFAULT_CURVE_PIECES", "SMALL_SCENE_LAYERS", "auto_budget", "count_layers", "default_budget",
-           "round_depth", "traced_depth_needed", "traced_pieces_needed", "warn_budget"]
+           "round_depth", "warn_budget"]
 
 
 def auto_budget(need: int) -> int:
@@ -62,21 +60,3 @@ def warn_budget(need, budget, depth_need, depth):
         warnings.warn(f"diffvg_jax.render: a {TILE}x{TILE} tile holds {depth_need} layers but max_depth={int(depth)}; "
                       "the topmost layers past it are dropped there. Pass a larger max_depth "
                       "(dv.depth_needed(scene, width=..., height=...) gives the need).", RuntimeWarning, stacklevel=2)
-
-
-def traced_pieces_needed(scene, width, height, capacity):
-    """int32 (): the unit boundary pieces the scene needs (traceable; static width, height
-    in pixels and capacity = curve pieces)."""
-    _, layers = collect_layers(scene, capacity)
-    return kernel_pieces_needed(layers.edges, height=height, width=width)
-
-
-def traced_depth_needed(scene, width, height, capacity, max_pieces):
-    """int32 (): the most layers any 16 x 16 tile holds when the edges are cut into at most
-    ``max_pieces`` pieces (traceable; static ints)."""
-    _, layers = collect_layers(scene, capacity)
-    num_layers = layers.evenodd.shape[0]
-    if not num_layers:
-        return jnp.zeros((), jnp.int32)
-    return kernel_depth_needed(layers.edges, layers.edge_layer, layers.evenodd, num_layers=num_layers,
-                               height=height, width=width, max_pieces=max_pieces)

@@ -12,29 +12,28 @@ counts, groups, paints), so every new drawing paid seconds to minutes of compila
   image_index  int32 (L,)       row of ``images`` with the layer's paint raster (I: solid)
   images       float (I, H, W, 4) straight RGBA rasters of gradient, pattern, image paints
   background   float (4,)       straight RGBA of the canvas
+  compositing  None for a flat scene; else the sub-layer structure as data
+               (:class:`Compositing`: op list, runs, aliased layers; :mod:`.compositing`)
 
 with E, L and I padded to *capacity classes* (2^k or 3 * 2^k), and static metadata: canvas
 size and the work budgets (``max_pieces``, ``max_depth``). The pipeline that renders it
 (:mod:`.pipeline`) depends only on the canvas, the class and the budgets, so scenes of any
-structure in one class share one compiled program.
+structure in one class share one compiled program: flat scenes (every layer straight onto
+the canvas; groups may transform) go through the tiled pipeline, scenes with sub-layers
+(group opacity, clips, masks, blend modes, aliased shapes) through the layered one.
 
 Encoding is differentiable in the scene's leaves: the leaves are packed into one vector
 (:mod:`.leaves`), the structure becomes integer plans padded to classes, and a few programs
 per class evaluate them (:mod:`.flat_geometry`): one for segments, transforms, fills and
 layer records, one per group of stroked subpaths that share closure, join, cap and a
 segment class. Inside a caller's jit the same code is traced into the caller's program.
-
-Scope: flat scenes, whose layers composite straight onto the canvas (groups may carry
-transforms). Group opacity, clips, masks and shapes with both fill and stroke under an
-opacity composite in sub-layers; :func:`flat_items` returns None for them and ``render``
-draws them with the per-structure program.
 """
 from __future__ import annotations
 
 import dataclasses
 import functools
 import math
-from typing import Callable, List, Optional
+from typing import Callable, Optional
 
 import jax
 import jax.numpy as jnp
@@ -43,13 +42,14 @@ import numpy as np
 from diffvg_jax.geometry import apply_transform, float_dtype, safe_inverse
 from diffvg_jax.kernels import depth_needed as kernel_depth_needed
 from diffvg_jax.kernels import pieces_needed as kernel_pieces_needed
-from diffvg_jax.scene import ALIASED_RENDERINGS, Group, Scene, Solid
+from diffvg_jax.scene import Scene, Solid
 
 from .budgets import SMALL_SCENE_LAYERS, auto_budget, default_budget, round_depth
 from .flat_geometry import (FlatPlan, assemble_edges, flat_geometry, padded_theta_size, plan_fills, plan_frames,
                             stroke_group_edges, stroke_groups)
 from .layers import pixel_centres
 from .leaves import LeafTable, concrete_value
+from .compositing import OpPlan, plan_ops, walk_scene_items
 from .segments import plan_segments, register_shape
 
 # Smallest capacity of each class: tiny scenes share programs with small ones.
@@ -69,16 +69,43 @@ def capacity_class(n: int, minimum: int) -> int:
 
 
 @functools.partial(jax.tree_util.register_dataclass,
+                   data_fields=["aliased", "layer_run", "run_end", "ops", "op_opacity"],
+                   meta_fields=["num_runs", "stack_depth", "has_blend"])
+@dataclasses.dataclass(frozen=True)
+class Compositing:
+    """The sub-layer structure of an encoding (:mod:`.compositing`: the op list and runs).
+
+      aliased     bool (L,)      layers drawn aliased (``shape_rendering``)
+      layer_run   int32 (L,)     the run of each layer (``num_runs``: a padding layer)
+      run_end     bool (L,)      the layer is the topmost of its run
+      ops         int32 (K, 3)   [code, arg, blend] of the stack machine
+      op_opacity  float (K,)     the opacity each POP scales its image by (1 for others)
+
+    and static ``num_runs`` (R), ``stack_depth`` (images on the stack, the canvas's
+    included) and ``has_blend`` (a blend mode other than 'normal' is used).
+    """
+    aliased: jax.Array
+    layer_run: jax.Array
+    run_end: jax.Array
+    ops: jax.Array
+    op_opacity: jax.Array
+    num_runs: int
+    stack_depth: int
+    has_blend: bool
+
+
+@functools.partial(jax.tree_util.register_dataclass,
                    data_fields=["edges", "edge_layer", "evenodd", "colour", "alpha", "image_index", "images",
-                                "background"],
+                                "background", "compositing"],
                    meta_fields=["width", "height", "max_pieces", "max_depth", "check_budget"])
 @dataclasses.dataclass(frozen=True)
 class Encoding:
     """A scene as flat padded arrays (module docstring: fields, dtypes, shapes, units).
 
     A pytree: the arrays are leaves, the canvas size (pixels) and the static budgets are
-    metadata. Encodings of one capacity class can be stacked and rendered with ``jax.vmap``
-    (see :func:`diffvg_jax.encode_batch`).
+    metadata. ``compositing`` is None for a flat scene (drawn by the tiled pipeline),
+    else its sub-layer structure (drawn by the layered pipeline). Encodings can be
+    stacked and rendered with ``jax.vmap`` (see :func:`diffvg_jax.encode_batch`).
     """
     edges: jax.Array
     edge_layer: jax.Array
@@ -88,6 +115,7 @@ class Encoding:
     image_index: jax.Array
     images: jax.Array
     background: jax.Array
+    compositing: Optional[Compositing]
     width: int
     height: int
     max_pieces: int
@@ -96,55 +124,13 @@ class Encoding:
 
     @property
     def capacity(self):
-        """The capacity class: (edges, layers, paint rasters)."""
-        return self.edges.shape[-3], self.evenodd.shape[-1], self.images.shape[-4]
-
-
-@dataclasses.dataclass
-class FlatItem:
-    """A shape of a flat scene: its group (index into the groups, -1: the scene), its layers
-    ('fill' / 'stroke' -> layer index) and whether its opacity scales its one layer."""
-    shape: object
-    group: int
-    layers: dict
-    opacity_in_alpha: bool
-
-
-def flat_items(scene: Scene):
-    """(items in paint order, groups as [(parent group, transform)], number of layers), or
-    None when the scene composites in sub-layers (group opacity, clip, mask or blend mode,
-    or a shape with both fill and stroke under an opacity) or has an aliased shape
-    (``shape_rendering`` crispEdges / optimizeSpeed)."""
-    items: List[FlatItem] = []
-    groups: List[tuple] = []
-    counter = [0]
-
-    def walk(children, group):
-        for child in children:
-            if isinstance(child, Group):
-                if child.opacity is not None or child.clip is not None or child.mask is not None \
-                        or child.blend_mode != "normal":
-                    raise LookupError
-                groups.append((group, child.transform))
-                walk(child.children, len(groups) - 1)
-                continue
-            if child.shape_rendering in ALIASED_RENDERINGS:   # drawn by the per-structure program
-                raise LookupError
-            kinds = [k for k in ("fill", "stroke") if getattr(child, k) is not None]
-            if child.paint_order == "stroke":
-                kinds.reverse()
-            if child.opacity is not None and len(kinds) > 1:
-                raise LookupError
-            layers = {}
-            for kind in kinds:
-                layers[kind] = counter[0]
-                counter[0] += 1
-            items.append(FlatItem(child, group, layers, child.opacity is not None))
-    try:
-        walk(scene.children, -1)
-    except LookupError:
-        return None
-    return items, groups, counter[0]
+        """The capacity class: (edges, layers, paint rasters), and for a layered encoding
+        also (ops, runs, stack depth)."""
+        base = (self.edges.shape[-3], self.evenodd.shape[-1], self.images.shape[-4])
+        c = self.compositing
+        if c is None:
+            return base
+        return base + (c.ops.shape[-2], c.num_runs, c.stack_depth)
 
 
 def pad_rows(x, n):
@@ -166,12 +152,14 @@ def _layer_plan(items, num_layers, L, index):
     evenodd = np.zeros(L, bool)
     for k, item in enumerate(items):
         for kind, layer in item.layers.items():
+            evenodd[layer] = kind == "fill" and item.shape.fill_rule == "evenodd"
+            if item.clip:       # coverage only: opaque white
+                continue
             if kind + "_color" in index[k]:
                 colour[layer] = index[k][kind + "_color"]
             alpha[layer, 0] = index[k][kind + "_opacity"]
             if item.opacity_in_alpha:
                 alpha[layer, 1] = index[k]["opacity"]
-            evenodd[layer] = kind == "fill" and item.shape.fill_rule == "evenodd"
     return colour, alpha, np.arange(L) < num_layers, evenodd
 
 
@@ -179,7 +167,7 @@ def _paint_rasters(items, to_canvas, L, height, width, paint_at, dtype):
     """image_index int32 NumPy (L,) (I: solid) and images float (I, H, W, 4) straight RGBA
     of the non-solid paints, evaluated at the pixel centres in each shape's user space."""
     others = [(layer, getattr(it.shape, kind), k) for k, it in enumerate(items) for kind, layer in it.layers.items()
-              if not isinstance(getattr(it.shape, kind), Solid)]
+              if not it.clip and not isinstance(getattr(it.shape, kind), Solid)]
     if not others:
         return np.zeros(L, np.int32), jnp.zeros((0, height, width, 4), dtype)
     I = capacity_class(len(others), 1)
@@ -197,19 +185,23 @@ count_pieces_program = jax.jit(kernel_pieces_needed, static_argnames=("height", 
 count_depth_program = jax.jit(kernel_depth_needed, static_argnames=("num_layers", "height", "width", "max_pieces"))
 
 
-def _budgets(edges, edge_layer, evenodd, num_layers, live_edges, height, width, max_pieces, max_depth):
+def _budgets(edges, edge_layer, evenodd, num_layers, live_edges, height, width, max_pieces, max_depth, tiled):
     """(max_pieces, max_depth, exact): counted on the concrete values when there are any
     (plain calls, and eager autodiff such as ``jax.grad`` outside jit), else the traced
     heuristics (a piece per live edge slot plus a canvas allowance; every layer in every
-    tile). Depths are rounded to multiples of 8, so scenes of a class share programs."""
+    tile). Depths are rounded to multiples of 8, so scenes of a class share programs.
+    ``tiled``: the scene is drawn by the tiled pipeline (the layered one has no depth
+    budget: it draws every layer over the whole canvas)."""
     concrete = concrete_value(edges)
     L = evenodd.shape[0]
-    exact = concrete is not None and max_pieces is None and max_depth is None
+    exact = concrete is not None and max_pieces is None and (max_depth is None or not tiled)
     if max_pieces is None:
         if concrete is not None:
             max_pieces = auto_budget(int(count_pieces_program(concrete, height=height, width=width)))
         else:
             max_pieces = default_budget(live_edges, height, width)
+    if not tiled:
+        return int(max_pieces), L, exact
     if max_depth is None:
         max_depth = round_depth(num_layers, L)
         if concrete is not None and num_layers > SMALL_SCENE_LAYERS:
@@ -219,36 +211,51 @@ def _budgets(edges, edge_layer, evenodd, num_layers, live_edges, height, width, 
     return int(max_pieces), int(min(max_depth, L)), exact
 
 
-def encode_flat(scene: Scene, *, width: int, height: int, capacity: int, paint_at: Callable,
-                max_pieces: Optional[int] = None, max_depth: Optional[int] = None,
-                check_budget: bool = True) -> Optional[Encoding]:
-    """The :class:`Encoding` of a flat scene, or None when the scene composites in
-    sub-layers. ``paint_at(paint, xy)`` evaluates a non-solid paint at user-space points
-    (the renderer passes one that draws pattern tiles); ``capacity`` is the static number
-    of line pieces per Bezier segment.
+def _op_opacity_plan(ops: Optional[OpPlan], table: LeafTable):
+    """int32 (K,) theta indices of each op's opacity (-1: 1); (1,) for a flat scene."""
+    if ops is None:
+        return np.full(1, -1, np.int32)
+    return np.array([-1 if o is None else int(table.add(o)) for o in ops.opacity], np.int32)
+
+
+def _compositing(ops: Optional[OpPlan], op_opacity, aliased) -> Optional[Compositing]:
+    """The Compositing of a layered scene (None for a flat one)."""
+    if ops is None:
+        return None
+    return Compositing(jnp.asarray(aliased), jnp.asarray(ops.layer_run), jnp.asarray(ops.run_end),
+                       jnp.asarray(ops.ops), op_opacity, ops.num_runs, ops.stack_depth, ops.has_blend)
+
+
+def encode_scene(scene: Scene, *, width: int, height: int, capacity: int, paint_at: Callable,
+                 max_pieces: Optional[int] = None, max_depth: Optional[int] = None,
+                 check_budget: bool = True) -> Encoding:
+    """The :class:`Encoding` of a scene. ``paint_at(paint, xy)`` evaluates a non-solid
+    paint at user-space points (the renderer passes one that draws pattern tiles);
+    ``capacity`` is the static number of line pieces per Bezier segment.
 
     The scene's structure becomes host-side integer plans padded to capacity classes
-    (:mod:`.flat_geometry`), so the programs that run depend on the classes only."""
-    flat = flat_items(scene)
-    if flat is None:
-        return None
-    items, groups, num_layers = flat
+    (:mod:`.flat_geometry`, :mod:`.compositing`), so the programs that run depend on the
+    classes only."""
+    walk = walk_scene_items(scene)
+    items, num_layers = walk.items, walk.num_layers
     dt = float_dtype()
     L = capacity_class(num_layers, MIN_LAYERS)
     table = LeafTable(dt)
     index = [register_shape(it.shape, table) for it in items]
-    group_index = [table.add(t) for _, t in groups]
+    group_index = [table.add(t) for _, t in walk.frames]
     background_index = table.add(scene.background)
+    ops = None if walk.flat else plan_ops(walk, L)
+    op_opacity = _op_opacity_plan(ops, table)
     theta = table.pack(padded_theta_size(table.size, _class_of(MIN_LEAVES)))
     segments, layout = plan_segments([it.shape for it in items], index, _class_of())
     fill_layer = np.array([it.layers.get("fill", -1) for it in items], np.int32)
     fill_rows, first, last, fill_live, row_layer, sub_layer = plan_fills(layout, fill_layer,
                                                                          _class_of(MIN_SUBPATHS))
     colour_plan, alpha_plan, layer_live, evenodd = _layer_plan(items, num_layers, L, index)
-    frames = plan_frames(groups, group_index, items, index, _class_of(MIN_GROUPS), _class_of(MIN_SHAPES))
+    frames = plan_frames(walk.frames, group_index, items, index, _class_of(MIN_GROUPS), _class_of(MIN_SHAPES))
     plan = FlatPlan(segments, *frames, layout.seg_item, fill_rows, first, last, fill_live, colour_plan, alpha_plan,
-                    layer_live, np.asarray(background_index, np.int32))
-    ctrl, widths, to_canvas, fill, colour, alpha, background = flat_geometry(theta, plan, capacity)
+                    layer_live, np.asarray(background_index, np.int32), op_opacity)
+    ctrl, widths, to_canvas, fill, colour, alpha, background, opacity = flat_geometry(theta, plan, capacity)
     edge_parts, layer_parts = [], []
     if fill_rows.any():
         edge_parts.append(fill)
@@ -266,7 +273,9 @@ def encode_flat(scene: Scene, *, width: int, height: int, capacity: int, paint_a
     edge_layer = np.concatenate([edge_layer, np.zeros(E - live_edges, np.int32)])
     image_index, images = _paint_rasters(items, to_canvas, L, height, width, paint_at, dt)
     max_pieces, max_depth, exact = _budgets(edges, edge_layer, jnp.asarray(evenodd), num_layers, live_edges, height,
-                                            width, max_pieces, max_depth)
+                                            width, max_pieces, max_depth, walk.flat)
+    aliased = np.zeros(L, bool)
+    aliased[:num_layers] = walk.aliased
     return Encoding(edges, jnp.asarray(edge_layer), jnp.asarray(evenodd), colour, alpha, jnp.asarray(image_index),
-                    images, background, int(width), int(height), max_pieces, max_depth,
-                    bool(check_budget) and not exact)
+                    images, background, _compositing(ops, opacity, aliased), int(width), int(height), max_pieces,
+                    max_depth, bool(check_budget) and not exact)

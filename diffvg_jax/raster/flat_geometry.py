@@ -39,7 +39,7 @@ def padded_theta_size(n: int, class_of: ClassOf) -> int:
 @functools.partial(jax.tree_util.register_dataclass,
                    data_fields=["segments", "group_parent", "group_transform", "item_group", "item_transform",
                                 "seg_item", "fill_rows", "fill_first", "fill_last", "fill_live", "colour",
-                                "alpha", "layer_live", "background"],
+                                "alpha", "layer_live", "background", "op_opacity"],
                    meta_fields=[])
 @dataclasses.dataclass(frozen=True)
 class FlatPlan:
@@ -59,6 +59,7 @@ class FlatPlan:
       alpha           int32 (L, 2)     paint opacity and shape opacity of each layer (-1: 1)
       layer_live      bool (L,)        real layers
       background      int32 (4,)       the canvas colour
+      op_opacity      int32 (K,)       the opacity of each compositing op (-1: 1)
     """
     segments: SegmentPlan
     group_parent: np.ndarray
@@ -74,6 +75,7 @@ class FlatPlan:
     alpha: np.ndarray
     layer_live: np.ndarray
     background: np.ndarray
+    op_opacity: np.ndarray
 
 
 def plan_frames(groups, group_index, items, index, group_class: ClassOf, item_class: ClassOf):
@@ -143,7 +145,8 @@ def flat_geometry(theta, plan: FlatPlan, capacity: int):
     """Everything of a flat encoding that is a function of ``theta`` float (M,) alone:
 
     (ctrl float (S, 4, 2), widths float (S, 4), to_canvas float (T, 3, 3), fill edges float
-    (S * 2K + N, 2, 2) in pixels, colour float (L, 4), alpha float (L,), background float (4,)).
+    (S * 2K + N, 2, 2) in pixels, colour float (L, 4), alpha float (L,), background float (4,),
+    op opacity float (K,)).
     One program per capacity class (``capacity``: line pieces per Bezier segment, static).
     """
     ctrl, widths = segment_arrays(theta, plan.segments)
@@ -154,7 +157,7 @@ def flat_geometry(theta, plan: FlatPlan, capacity: int):
     live = plan.layer_live.astype(theta.dtype)
     colour = _read_or_one(theta, plan.colour) * live[:, None]
     alpha = jnp.prod(_read_or_one(theta, plan.alpha), axis=1) * live
-    return ctrl, widths, to_canvas, edges, colour, alpha, theta[plan.background]
+    return ctrl, widths, to_canvas, edges, colour, alpha, theta[plan.background], _read_or_one(theta, plan.op_opacity)
 
 
 @functools.partial(jax.jit, static_argnums=(8, 9, 10, 11))
@@ -194,9 +197,10 @@ def stroke_groups(layout: SegmentLayout, items, min_segments: int = 4, min_subpa
     subpaths of n segments, both padded to powers of two (at least the minimums)."""
     groups = {}
     for k in range(len(layout.first)):
-        shape = items[layout.sub_item[k]].shape
-        if shape.stroke is None:
+        item = items[layout.sub_item[k]]
+        if "stroke" not in item.layers:      # not stroked, or a clip shape (its fill only)
             continue
+        shape = item.shape
         n = int(layout.last[k] - layout.first[k] + 1)
         key = (bool(layout.closed[k]), shape.line_join, shape.line_cap, power_class(n, min_segments))
         groups.setdefault(key, []).append(k)

@@ -102,7 +102,7 @@ def _walk_clip_children(children, m, items, counter) -> ClipNode:
     return out
 
 
-def _region_polygon(region):
+def region_polygon(region):
     """Polygon of a mask region (x, y, width, height) float32 (4,); negative sizes clamp to 0."""
     x, y = region[0], region[1]
     x1 = x + jnp.maximum(region[2], 0.0)
@@ -119,7 +119,7 @@ def _walk_mask(mask, parent, items, counter) -> MaskNode:
     out = MaskNode(node, mask.mask_type == "alpha")
     if mask.region is not None:
         out.region = _new_layer(counter)
-        region = _region_polygon(jnp.asarray(mask.region, float_dtype()))
+        region = region_polygon(jnp.asarray(mask.region, float_dtype()))
         items.append(_Item(region, parent, {"fill": out.region}, False, clip=True))
     if mask.mask is not None:
         out.mask = _walk_mask(mask.mask, parent, items, counter)
@@ -132,7 +132,7 @@ def has_blend(children) -> bool:
     return any(isinstance(c, Group) and (c.blend_mode != "normal" or has_blend(c.children)) for c in children)
 
 
-def _isolated(group) -> bool:
+def is_isolated(group) -> bool:
     """Whether a Group composites as its own sub-layer (SVG: an isolated group, or a
     clip / mask / opacity layer). 'isolate' matters only around a blend mode inside."""
     if group.opacity is not None or group.clip is not None or group.mask is not None:
@@ -142,7 +142,7 @@ def _isolated(group) -> bool:
 
 def _walk_group(child, parent, node, items, counter):
     m = parent @ jnp.asarray(child.transform, float_dtype())
-    if not _isolated(child):
+    if not is_isolated(child):
         walk_scene(child.children, m, node, items, counter)
         return
     sub = SubLayer(Node(), blend=child.blend_mode)

@@ -7,23 +7,41 @@ convention, never on the scene's structure: drawings of any structure in one cla
 from __future__ import annotations
 
 import functools
-from typing import Sequence
+from typing import Optional, Sequence, Tuple
 
 import jax
 import jax.numpy as jnp
-import numpy as np
 
+from diffvg_jax.kernels import pieces_needed as kernel_pieces_needed
 from diffvg_jax.kernels import tiled_winding
 from diffvg_jax.paint import unpremultiply
 
 from .budgets import warn_budget
 from .composite import composite_slots
-from .encoding import Encoding, pad_rows
+from .compositing import OP_DRAW
+from .encoding import Compositing, Encoding, pad_rows
+from .layered import render_layered
 
 
 @functools.partial(jax.jit, static_argnums=(1,))
 def render_encoding_jit(enc: Encoding, premultiplied: bool):
-    """float (H, W, 4) RGBA of an encoding (straight alpha unless ``premultiplied``)."""
+    """float (H, W, 4) RGBA of an encoding (straight alpha unless ``premultiplied``): the
+    tiled pipeline for a flat encoding, the layered one (:mod:`.layered`) otherwise."""
+    if enc.compositing is None:
+        out = _render_tiled(enc)
+    else:
+        out = render_layered(enc)
+        if enc.check_budget:
+            need = kernel_pieces_needed(jax.lax.stop_gradient(enc.edges), height=enc.height, width=enc.width)
+            jax.debug.callback(warn_budget, need, enc.max_pieces, 0, 1)
+    bg = enc.background
+    out = out + jnp.concatenate([bg[:3] * bg[3], bg[3:]]) * (1.0 - out[..., 3:4])
+    return out if premultiplied else unpremultiply(out)
+
+
+def _render_tiled(enc: Encoding):
+    """float (H, W, 4) premultiplied RGBA of a flat encoding over transparent black: each
+    16 x 16 tile composites only the layers present in it."""
     num_layers = enc.evenodd.shape[0]
     depth = min(enc.max_depth, num_layers)
     winding, slot_layer, depth_need, pieces_need = tiled_winding(
@@ -34,21 +52,40 @@ def render_encoding_jit(enc: Encoding, premultiplied: bool):
                           enc.height, enc.width)
     if enc.check_budget:
         jax.debug.callback(warn_budget, pieces_need, enc.max_pieces, jnp.max(depth_need), depth)
-    bg = enc.background
-    out = out + jnp.concatenate([bg[:3] * bg[3], bg[3:]]) * (1.0 - out[..., 3:4])
-    return out if premultiplied else unpremultiply(out)
+    return out
 
 
 def pad_encoding(enc: Encoding, edges: int, layers: int, images: int, max_pieces: int, max_depth: int,
-                 check_budget: bool) -> Encoding:
-    """``enc`` padded to a larger capacity class and budgets (the same image)."""
+                 check_budget: bool, compositing: Optional[Tuple[int, int, int, bool]] = None) -> Encoding:
+    """``enc`` padded to a larger capacity class and budgets (the same image).
+    ``compositing``: (ops, runs, stack depth, blend) of a layered class to pad to (a flat
+    encoding becomes layered: all its layers in one run), or None to stay flat."""
     L0, I0 = enc.evenodd.shape[0], enc.images.shape[0]
     index = jnp.where(enc.image_index >= I0, images, enc.image_index)       # "solid" moves to the new I
+    comp = None if compositing is None else _pad_compositing(enc, layers, *compositing)
     return Encoding(
         pad_rows(enc.edges, edges), pad_rows(enc.edge_layer, edges), pad_rows(enc.evenodd, layers),
         pad_rows(enc.colour, layers), pad_rows(enc.alpha, layers),
         jnp.concatenate([index, jnp.full((layers - L0,), images, jnp.int32)]), pad_rows(enc.images, images),
-        enc.background, enc.width, enc.height, int(max_pieces), int(max_depth), bool(check_budget))
+        enc.background, comp, enc.width, enc.height, int(max_pieces), int(max_depth), bool(check_budget))
+
+
+def _pad_compositing(enc: Encoding, layers: int, ops: int, runs: int, stack_depth: int, has_blend: bool) -> Compositing:
+    """The Compositing of ``enc`` padded to ``layers`` layers and the given class. A flat
+    encoding is one run drawn onto the canvas (its padding layers have alpha 0)."""
+    c = enc.compositing
+    L0 = enc.evenodd.shape[0]
+    if c is None:
+        run_end = jnp.arange(L0) == L0 - 1
+        c = Compositing(jnp.zeros(L0, bool), jnp.zeros(L0, jnp.int32), run_end,
+                        jnp.zeros((1, 3), jnp.int32).at[0, 0].set(OP_DRAW), jnp.ones(1, enc.colour.dtype), 1, 1, False)
+    layer_run = jnp.where(c.layer_run >= c.num_runs, runs, c.layer_run)    # padding layers: the new dropped run
+    K0 = c.ops.shape[0]
+    return Compositing(
+        pad_rows(c.aliased, layers), jnp.concatenate([layer_run, jnp.full((layers - L0,), runs, jnp.int32)]),
+        jnp.concatenate([c.run_end, jnp.ones((layers - L0,), bool)]), pad_rows(c.ops, ops),
+        jnp.concatenate([c.op_opacity, jnp.ones((ops - K0,), c.op_opacity.dtype)]), int(runs), int(stack_depth),
+        bool(has_blend))
 
 
 def stack_encodings(encodings: Sequence[Encoding]) -> Encoding:
@@ -67,5 +104,10 @@ def stack_encodings(encodings: Sequence[Encoding]) -> Encoding:
     P = max(e.max_pieces for e in encodings)
     D = max(e.max_depth for e in encodings)
     check = any(e.check_budget for e in encodings)
-    padded = [pad_encoding(e, E, L, I, P, D, check) for e in encodings]
+    layered = [e.compositing for e in encodings if e.compositing is not None]
+    compositing = None
+    if layered:     # one layered class for all (flat encodings become one run each)
+        compositing = (max(c.ops.shape[0] for c in layered), max(c.num_runs for c in layered),
+                       max(c.stack_depth for c in layered), any(c.has_blend for c in layered))
+    padded = [pad_encoding(e, E, L, I, P, D, check, compositing) for e in encodings]
     return jax.tree_util.tree_map(lambda *xs: jnp.stack(xs), *padded)

@@ -214,13 +214,12 @@ def test_isolation_hides_the_canvas_from_blend_modes():
 def test_normal_scenes_keep_the_encoded_pipeline():
     circle = dv.Circle(center=[5.0, 5.0], radius=3.0, fill=dv.rgba(1, 0, 0, 1))
     plain = dv.Scene(children=(dv.Group(children=(circle,), isolation="isolate"), dv.Group(children=(circle,))))
-    dv.encode(plain, width=8, height=8)     # flat: no error
+    assert dv.encode(plain, width=8, height=8).compositing is None     # flat: the tiled pipeline
     a = np.asarray(dv.render(plain, width=8, height=8))
     b = np.asarray(dv.render(dv.Scene(children=(circle, circle)), width=8, height=8))
     assert np.array_equal(a, b)
     blended = dv.Scene(children=(circle, dv.Group(children=(circle,), blend_mode="screen")))
-    with pytest.raises(ValueError, match="blend"):
-        dv.encode(blended, width=8, height=8)
+    assert dv.encode(blended, width=8, height=8).compositing.has_blend   # the layered pipeline, with blending
     with pytest.raises(ValueError, match="blend_mode"):
         dv.Group(children=(circle,), blend_mode="xor")
     with pytest.raises(ValueError, match="isolation"):

@@ -147,13 +147,94 @@ def test_batch_of_different_structures_renders_with_one_vmap():
     assert len(grads) == 3 and all(np.all(np.isfinite(np.asarray(x))) for x in jax.tree_util.tree_leaves(grads))
 
 
-def test_scenes_with_sub_layers_are_refused_by_encode_and_drawn_by_render():
-    circle = dv.Circle(center=[16.0, 16.0], radius=8.0, fill=dv.rgba(1, 0, 0, 1))
-    scene = dv.Scene(children=(dv.Group(children=(circle,), opacity=0.5),), background=[1, 1, 1, 1])
-    with pytest.raises(ValueError, match="sub-layers"):
-        dv.encode(scene, width=SIZE, height=SIZE)
-    image = dv.render(scene, width=SIZE, height=SIZE)
-    assert float(image[16, 16, 1]) == pytest.approx(0.5, abs=1e-4)      # half red over white
+BLENDS = ("multiply", "screen", "darken", "difference", "hue", "luminosity")
+
+
+def random_layered_scene(seed, size=SIZE, n_max=5, shapes_seed=None):
+    """A scene with sub-layers: a random flat scene's shapes, some of them inside groups
+    with opacity, a clip path (itself clipped, with a nested group), a mask (with a region
+    and a mask of its own) or a blend mode; a shape with fill and stroke under one
+    opacity; an aliased shape. ``shapes_seed`` (default ``seed``) draws the shapes."""
+    rng = np.random.default_rng(seed)
+    flat = random_flat_scene(seed if shapes_seed is None else shapes_seed, n_max=n_max, size=size)
+    shapes = list(flat.children[:-1]) + list(flat.children[-1].children)
+
+    def disc():
+        return dv.Circle(center=rng.uniform(8, size - 8, 2), radius=float(rng.uniform(5, 12)),
+                         fill_rule=["nonzero", "evenodd"][int(rng.integers(2))])
+
+    clip = dv.ClipPath(children=(disc(), dv.Group(children=(disc(),), transform=[[1, 0, 2.0], [0, 1, -1.0], [0, 0, 1]])),
+                       clip=dv.ClipPath(children=(dv.Rect(p_min=[2.0, 3.0], p_max=[size - 3.0, size - 2.0]),)))
+    mask = dv.Mask(children=(dv.Rect(p_min=[0.0, 0.0], p_max=[float(size), size / 2],
+                                     fill=dv.Solid(color=rng.uniform(0.3, 1, 4))), disc()),
+                   region=[1.0, 2.0, size - 3.0, size - 2.0], mask_type=["luminance", "alpha"][int(rng.integers(2))],
+                   mask=dv.Mask(children=(dv.Rect(p_min=[0.0, 0.0], p_max=[size / 2, float(size)], fill=dv.rgba(1, 1, 1, 0.8)),)))
+    wrappers = [dict(opacity=float(rng.uniform(0.3, 0.9))), dict(clip=clip), dict(mask=mask),
+                dict(blend_mode=BLENDS[int(rng.integers(len(BLENDS)))], opacity=float(rng.uniform(0.5, 1)))]
+    children = []
+    for k, shape in enumerate(shapes):
+        wrap = wrappers[(k + seed) % len(wrappers)]
+        children.append(dv.Group(children=(shape,), **wrap))
+    both = dv.Rect(p_min=rng.uniform(2, 10, 2), p_max=rng.uniform(18, size - 2, 2), fill=dv.rgba(0.2, 0.4, 0.9, 0.9),
+                   stroke=dv.rgba(0.9, 0.8, 0.1, 1), stroke_width=2.5, opacity=0.6)
+    sharp = dv.Polygon(points=rng.uniform(2, size - 2, (4, 2)), fill=dv.rgba(0.1, 0.7, 0.3, 0.8),
+                       shape_rendering="crispEdges")
+    return dv.Scene(children=tuple(children) + (both, dv.Group(children=(sharp,), opacity=0.9)),
+                    background=[1, 1, 1, 0.5])
+
+
+@pytest.mark.parametrize("seed", range(4))
+def test_layered_route_matches_the_per_structure_program(seed):
+    scene = random_layered_scene(seed)
+    enc = dv.encode(scene, width=SIZE, height=SIZE)
+    assert enc.compositing is not None
+    want = np.asarray(per_structure(scene)(scene))
+    np.testing.assert_allclose(np.asarray(dv.render(enc)), want, atol=3e-5)
+    np.testing.assert_allclose(np.asarray(dv.render(scene, width=SIZE, height=SIZE)), want, atol=3e-5)
+
+
+def test_layered_gradients_match_the_per_structure_program():
+    scene = random_layered_scene(7, n_max=3)
+    weights = jnp.asarray(np.random.default_rng(1).uniform(0, 1, (SIZE, SIZE, 4)), jnp.float32)
+    reference = per_structure(scene, True)
+    want = jax.grad(lambda s: jnp.sum(reference(s) * weights))(scene)
+    got = jax.grad(lambda s: jnp.sum(dv.render(s, width=SIZE, height=SIZE, premultiplied=True) * weights))(scene)
+    for (path, g), w in zip(jax.tree_util.tree_leaves_with_path(got), jax.tree_util.tree_leaves(want)):
+        scale = 1e-3 + float(np.max(np.abs(w)))
+        assert np.all(np.isfinite(np.asarray(g))), path
+        np.testing.assert_allclose(np.asarray(g), np.asarray(w), atol=3e-4 * scale, err_msg=str(path))
+
+
+def test_layered_structures_share_one_pipeline_program():
+    """Scenes of different sub-layer structure (opacity groups, clips, masks, blend modes)
+    in one class: the layered pipeline compiles once, forward and gradient."""
+    classes, structures = {}, set()
+    for seed in range(300, 340):   # one set of shapes, wrapped differently
+        scene = random_layered_scene(seed, shapes_seed=300)
+        if jax.tree_util.tree_structure(scene) in structures:
+            continue
+        structures.add(jax.tree_util.tree_structure(scene))
+        enc = dv.encode(scene, width=SIZE, height=SIZE)
+        classes.setdefault((enc.capacity, enc.max_pieces, enc.compositing.has_blend), []).append(scene)
+    scenes = max(classes.values(), key=len)[:6]
+    assert len(scenes) >= 4
+    dv.raster.clear_program_caches()
+    with CompileLog() as log:
+        for k, scene in enumerate(scenes):
+            dv.render(scene, width=SIZE, height=SIZE).block_until_ready()
+            if k % 2:   # gradients of three of them
+                jax.block_until_ready(jax.grad(lambda s: jnp.mean(dv.render(s, width=SIZE, height=SIZE)))(scene))
+    assert not [n for n in log.names if "render_traced" in n]
+    compiled = [n for n in log.names if "render_encoding_jit" in n]
+    assert 1 <= len(compiled) <= 3, compiled
+
+
+def test_batch_of_flat_and_layered_scenes_renders_with_one_vmap():
+    scenes = [random_flat_scene(210), random_layered_scene(211), random_layered_scene(212)]
+    batch = dv.encode_batch(scenes, width=SIZE, height=SIZE)
+    images = jax.vmap(dv.render)(batch)
+    for scene, image in zip(scenes, images):
+        np.testing.assert_allclose(np.asarray(image), np.asarray(per_structure(scene)(scene)), atol=3e-5)
 
 
 def test_encoding_validates_its_canvas():

@@ -89,8 +89,9 @@ def test_aliased_coverage_has_zero_finite_gradients_and_colour_gradients():
     assert np.abs(np.asarray(g.children[0].fill.color)).max() > 0.0
 
 
-def test_aliased_scenes_take_the_traced_path():
-    with pytest.raises(ValueError, match="aliased"):
-        dv.encode(scene("crispEdges"), width=8, height=8)
+def test_aliased_scenes_take_the_layered_pipeline():
+    enc = dv.encode(scene("crispEdges"), width=8, height=8)
+    assert enc.compositing is not None and bool(enc.compositing.aliased.any())
+    assert dv.encode(scene("auto"), width=8, height=8).compositing is None
     with pytest.raises(ValueError, match="shape_rendering"):
         dv.Rect(p_min=[0, 0], p_max=[1, 1], shape_rendering="crisp")
