@@ -5,7 +5,9 @@ Trains on the first 55,000 training digits and holds the last 5,000 out: every
 measured; the best parameters so far are written to --weights, and training stops when the
 held-out error has not improved for --patience evaluations in a row, or at --max-minutes
 of wall clock. The test split is never looked at here (bench/bench_mnist_quality.py
-measures it).
+measures it). --init FILE starts from trained weights (warm start: the parameters whose
+path and shape match the default model are taken, the optimiser state is fresh);
+--decay-steps N decays the learning rate from --lr to --lr-final along a cosine over N steps.
 
     python bench/bench_mnist_train.py --data ../shared/data/mnist.npz \
         --weights diffvg_jax/apps/mnist_vae/weights/mnist_vae.msgpack --log /tmp/train.jsonl
@@ -19,11 +21,32 @@ import time
 
 import jax
 import numpy as np
+import optax
 
 from diffvg_jax.apps import mnist_vae as mv
 from diffvg_jax.apps.mnist_vae.data import load_mnist
 
 HELD_OUT = 5000
+
+
+def warm_start(trainer, path) -> dict:
+    """Put the parameters of the weights file ``path`` into ``trainer.state`` wherever their
+    path and shape match the trainer's model (the rest keep their fresh initialisation)."""
+    _, _, params, info = mv.load_weights(path)
+    flat = {jax.tree_util.keystr(k): v for k, v in jax.tree_util.tree_flatten_with_path(params)[0]}
+    taken, fresh = [], []
+
+    def pick(key, leaf):
+        name = jax.tree_util.keystr(key)
+        if name in flat and flat[name].shape == leaf.shape:
+            taken.append(name)
+            return flat[name]
+        fresh.append(name)
+        return leaf
+
+    new = jax.tree_util.tree_map_with_path(pick, trainer.state.params)
+    trainer.state = trainer.state.replace(params=new)
+    return {"path": str(path), "steps": info.get("steps"), "taken": len(taken), "fresh": fresh}
 
 
 def main(argv=None):
@@ -37,7 +60,12 @@ def main(argv=None):
     ap.add_argument("--max-minutes", type=float, default=38.0)
     ap.add_argument("--max-steps", type=int, default=1_000_000)
     ap.add_argument("--lr", type=float, default=1e-3)
-    ap.add_argument("--beta", type=float, default=1.0)
+    ap.add_argument("--beta", type=float, default=0.1, help="KL weight (the shipped weights: 0.1)")
+    ap.add_argument("--init", default=None, help="warm start from these weights")
+    ap.add_argument("--decay-steps", type=int, default=0, help="cosine learning-rate decay over N steps (0: constant)")
+    ap.add_argument("--lr-final", type=float, default=1e-4)
+    ap.add_argument("--store-dtype", choices=("float16", "float32"), default="float16",
+                    help="precision of the parameters in the weights file (float16: half the size)")
     args = ap.parse_args(argv)
 
     data = load_mnist(args.data)
@@ -46,6 +74,15 @@ def main(argv=None):
     mcfg = mv.ModelConfig()
     tcfg = mv.TrainConfig(learning_rate=args.lr, beta=args.beta)
     trainer = mv.Trainer(mcfg, tcfg)
+    init_info = None
+    if args.init:
+        init_info = warm_start(trainer, args.init)
+        print(json.dumps({"init": init_info}), file=sys.stderr, flush=True)
+    if args.decay_steps:
+        lr = optax.cosine_decay_schedule(args.lr, args.decay_steps, alpha=args.lr_final / args.lr)
+        optimizer = optax.chain(optax.clip_by_global_norm(tcfg.grad_clip), optax.adam(lr))
+        trainer.train_step = mv.make_train_step(trainer.model, tcfg, trainer.renderer, optimizer)
+        trainer.state = trainer.state.replace(opt_state=optimizer.init(trainer.state.params))
     pieces = jax.jit(lambda params, x: mv.pieces_per_digit(trainer.model.apply(
         params, trainer.model.apply(params, x, method=mv.VectorVAE.encode)[0], method=mv.VectorVAE.decode), mcfg))
     t0 = time.perf_counter()
@@ -62,8 +99,11 @@ def main(argv=None):
             best, best_step, stale = ev["mse"], trainer.step, 0
             info = {"steps": trainer.step, "val_mse": ev["mse"], "val_bce": ev["bce"], "train_digits": len(x_train),
                     "held_out": f"last {HELD_OUT} training digits (first {len(x_val)} evaluated)",
-                    "curve": records}
-            mv.save_weights(args.weights, jax.device_get(trainer.state.params), mcfg, tcfg, info)
+                    "curve": records, "init": init_info,
+                    "lr_schedule": (f"cosine {args.lr:g} -> {args.lr_final:g} over {args.decay_steps} steps"
+                                    if args.decay_steps else f"constant {args.lr:g}")}
+            mv.save_weights(args.weights, jax.device_get(trainer.state.params), mcfg, tcfg, info,
+                            dtype=np.dtype(args.store_dtype))
         else:
             stale += 1
         print(json.dumps({**rec, "best_step": best_step, "stale": stale}), file=sys.stderr, flush=True)

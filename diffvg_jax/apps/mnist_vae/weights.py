@@ -26,16 +26,25 @@ WEIGHTS_FORMAT = "diffvg_jax.apps.mnist_vae.weights/1"
 PRETRAINED_PATH = Path(__file__).with_name("weights") / "mnist_vae.msgpack"
 
 
-def save_weights(path, params, mcfg: ModelConfig, tcfg: TrainConfig, info: Optional[dict] = None) -> Path:
+def save_weights(path, params, mcfg: ModelConfig, tcfg: TrainConfig, info: Optional[dict] = None,
+                 dtype=None) -> Path:
     """Write ``params`` (the flax parameter tree) with both configurations and ``info`` (any
-    JSON data: steps, metrics) to ``path`` atomically."""
+    JSON data: steps, metrics) to ``path`` atomically.
+
+    ``dtype`` (e.g. ``np.float16``, as the shipped file is stored: half the size) rounds the
+    floating-point arrays to that type in the file; :func:`load_weights` always returns float32.
+    """
     path = Path(path)
+    params = jax.device_get(params)
+    if dtype is not None:
+        params = jax.tree_util.tree_map(
+            lambda a: np.asarray(a).astype(dtype) if np.issubdtype(np.asarray(a).dtype, np.floating) else a, params)
     path.parent.mkdir(parents=True, exist_ok=True)
     payload = {"format": WEIGHTS_FORMAT,
                "model_config": json.dumps(config_dict(mcfg), sort_keys=True),
                "train_config": json.dumps(config_dict(tcfg), sort_keys=True),
                "info": json.dumps(info or {}, sort_keys=True),
-               "params": flax.serialization.to_state_dict(jax.device_get(params))}
+               "params": flax.serialization.to_state_dict(params)}
     return write_msgpack(path, payload)
 
 

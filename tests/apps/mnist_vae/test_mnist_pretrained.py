@@ -57,7 +57,7 @@ def test_reconstructions_fit_the_piece_budget(pretrained, digits):
 
 def test_shipped_weights_file(pretrained):
     mcfg, _, _ = pretrained
-    assert mv.PRETRAINED_PATH.stat().st_size < 2_500_000
+    assert mv.PRETRAINED_PATH.stat().st_size < 1_200_000     # parameters stored as float16
     loaded_mcfg, tcfg, _, info = mv.load_weights(mv.PRETRAINED_PATH)
     assert loaded_mcfg == mcfg and isinstance(tcfg, mv.TrainConfig)
     assert info["steps"] > 0 and info["val_mse"] < MSE_BOUND
@@ -89,6 +89,18 @@ def test_cli_weights_option(tmp_path, pretrained, capsys):
     (tmp_path / "bad.msgpack").write_bytes(b"nope")
     assert mv.main(["--sample", "3", "--weights", str(tmp_path / "bad.msgpack"), "--out", str(tmp_path / "b")]) == 2
     assert "bad.msgpack" in capsys.readouterr().err
+
+
+def test_weights_stored_as_float16(tmp_path, pretrained):
+    # save_weights(dtype=float16) halves the file; load_weights always returns float32.
+    mcfg, params, _ = pretrained
+    full = mv.save_weights(tmp_path / "f32.msgpack", params, mcfg, mv.TrainConfig())
+    half = mv.save_weights(tmp_path / "f16.msgpack", params, mcfg, mv.TrainConfig(), dtype=np.float16)
+    assert half.stat().st_size < 0.6 * full.stat().st_size
+    loaded = mv.load_weights(half)[2]
+    for a, b in zip(jax.tree_util.tree_leaves(params), jax.tree_util.tree_leaves(loaded)):
+        assert b.dtype == np.float32 and a.shape == b.shape
+        np.testing.assert_allclose(b, a, rtol=1e-3, atol=1e-4)
 
 
 def test_training_needs_steps(tmp_path, capsys):
