@@ -174,9 +174,9 @@ class Pattern:
 
     The tile is the rectangle [0, w] x [0, h] of tile space; content outside it is clipped.
     The renderer draws the content into a raster of ``resolution`` pixels, premultiplied
-    (:mod:`diffvg_jax.raster.patterns`), and samples it bilinearly with wrap-around
-    (:mod:`diffvg_jax.paint.pattern`), so gradients flow to the content's parameters and to
-    ``size`` and ``transform``.
+    (:mod:`diffvg_jax.raster.patterns`), and samples it with wrap-around (Mitchell bicubic,
+    ``paint.sample_tile``, as tiny-skia; a texel read at its centre is returned exactly), so
+    gradients flow to the content's parameters and to ``size`` and ``transform``.
 
     Attributes:
       children: tuple of shapes and Groups, in tile space (user units of the tile).
@@ -185,8 +185,10 @@ class Pattern:
         (SVG patternTransform, the tile's x / y and objectBoundingBox scaling folded in).
         A singular transform paints nothing.
       resolution: static (width, height) of the tile raster in pixels, or None: chosen by
-        ``render`` (two raster pixels per canvas pixel per axis) when the scene is concrete,
-        else ``diffvg_jax.raster.patterns.DEFAULT_RESOLUTION`` (inside your own jit / grad / vmap: set it).
+        ``render`` when the scene is concrete, as resvg does (one texel per canvas pixel, the
+        tile's pixel size rounded, which also rounds its period; a translated tile is
+        snapped to the pixel grid), else ``diffvg_jax.raster.patterns.DEFAULT_RESOLUTION``
+        (inside your own jit / grad / vmap: set it).
     """
 
     children: Tuple = ()

@@ -4,11 +4,12 @@ tile raster is drawn by :mod:`diffvg_jax.raster.patterns` and handed in).
 
   evaluate   evaluate_paint (the dispatch over paint types)
   gradients  evaluate_gradient (linear and radial)
-  sampler    sample_bilinear, premultiply, unpremultiply, MIN_ALPHA (the one raster sampler)
+  sampler    sample_bilinear (images), sample_tile (pattern tiles: nearest / bicubic), premultiply,
+             unpremultiply, MIN_ALPHA
   image      evaluate_image;  pattern  evaluate_pattern, tile_frame
 """
 from .evaluate import evaluate_paint
 from .gradients import evaluate_gradient
 from .image import evaluate_image
 from .pattern import evaluate_pattern, tile_frame
-from .sampler import MIN_ALPHA, premultiply, sample_bilinear, unpremultiply
+from .sampler import MIN_ALPHA, premultiply, sample_bilinear, sample_tile, unpremultiply

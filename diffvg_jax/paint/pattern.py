@@ -9,14 +9,17 @@ raster:
    its analytic VJP give the gradients w.r.t. the content;
 2. each point is mapped to tile space by the inverse of ``transform``, then to raster pixel
    coordinates (u, v) = (x rw / w - 1/2, y rh / h - 1/2), wrapped into the tile (periodic);
-3. the raster is sampled bilinearly with wrap-around (:mod:`.sampler`), in premultiplied
-   RGBA (so colours of transparent texels do not bleed), and returned as straight RGBA like
-   the other paints.
+3. the raster is sampled with :func:`~.sampler.sample_tile` in premultiplied RGBA (so
+   colours of transparent texels do not bleed): the texel itself where the point falls on
+   a texel centre, else the Mitchell bicubic of the 4 x 4 texels around it (resvg /
+   tiny-skia's pattern filter), and returned as straight RGBA like the other paints.
 
-Bilinear resampling is not exact: where raster and canvas pixels line up (integer offsets,
-two texels per canvas pixel) it reproduces the box-filtered image exactly; otherwise it
-misplaces edge coverage by up to about a quarter of the colour step (measured in
-tests/paint/test_pattern.py and notes/svg.md).
+With the automatic resolution (:func:`diffvg_jax.raster.patterns.resolve_resolutions`,
+resvg's rule: one texel per canvas pixel, a tile mapped by a translation snapped to whole
+pixels) this reproduces resvg's pattern rendering: nearest texels for translated tiles,
+bicubic for rotated / scaled / skewed ones. The bicubic is a resampling filter about two
+texels wide: it blurs edges of transformed tiles like resvg does (tests/paint/test_pattern.py
+measures it against the exact oracle).
 
 Degenerate patterns (size <= 0, singular transform) paint transparent black, with finite
 gradients (guarded divisions).
@@ -29,7 +32,7 @@ import jax.numpy as jnp
 from diffvg_jax.geometry import inverse_apply, invertible
 from diffvg_jax.scene import Pattern
 
-from .sampler import sample_bilinear, unpremultiply
+from .sampler import sample_tile, unpremultiply
 
 Array = jax.Array
 
@@ -67,5 +70,5 @@ def evaluate_pattern(pattern: Pattern, xy, tile) -> Array:
     local, _ = inverse_apply(jnp.asarray(pattern.transform, dtype), xy)
     u = local[..., 0] * (rw / w) - 0.5
     v = local[..., 1] * (rh / h) - 0.5
-    pre = sample_bilinear(tile.astype(dtype), u, v, "repeat")
+    pre = sample_tile(tile.astype(dtype), u, v)
     return jnp.where(ok, unpremultiply(pre), 0.0)
