@@ -14,7 +14,7 @@ Ops (int32 rows [code, arg, blend]):
   PUSH            push a transparent image
   POP             pop the top image, scale it by the op's opacity (a float per op; 1 when
                   it has none) and draw it onto the new top with blend mode ``blend``
-                  (an index into ``scene.BLEND_MODES``; 0 is 'normal', source-over)
+                  (an index into the plan's ``blend_modes``; 0 is 'normal', source-over)
   MASK_ALPHA      pop the top image and multiply the new top by its alpha
   MASK_LUMINANCE  pop the top image and multiply the new top by its luminance
   NOP             padding
@@ -185,7 +185,8 @@ class OpPlan:
       opacity     list of K leaves or None (the POPs' opacities)
       stack_depth int           stack images needed (the canvas's image included)
       num_runs    int           R, padded
-      has_blend   bool          some POP blends with a mode other than 'normal'
+      blend_modes tuple of str  'normal' and the other modes the POPs use, in
+                                ``scene.BLEND_MODES`` order (only these are compiled)
     """
     ops: np.ndarray
     layer_run: np.ndarray
@@ -193,7 +194,7 @@ class OpPlan:
     opacity: list
     stack_depth: int
     num_runs: int
-    has_blend: bool
+    blend_modes: tuple
 
 
 def _power_class(n: int, minimum: int) -> int:
@@ -229,8 +230,10 @@ def plan_ops(walk: SceneWalk, num_layers: int) -> OpPlan:
     for code, _, _ in ops:
         depth += {OP_PUSH: 1, OP_POP: -1, OP_MASK_ALPHA: -1, OP_MASK_LUMINANCE: -1}.get(code, 0)
         deepest = max(deepest, depth)
+    used = {blend for code, _, blend in ops if code == OP_POP}
+    modes = tuple(m for k, m in enumerate(BLEND_MODES) if k == 0 or k in used)
+    local = {BLEND_INDEX[m]: k for k, m in enumerate(modes)}
     out = np.zeros((K, 3), np.int32)
-    out[:len(ops)] = ops
+    out[:len(ops)] = [(code, arg, local[blend] if code == OP_POP else 0) for code, arg, blend in ops]
     return OpPlan(out, layer_run.astype(np.int32), run_end, opacity + [None] * (K - len(ops)),
-                  _power_class(deepest + 1, MIN_STACK), R,
-                  any(code == OP_POP and blend != 0 for code, _, blend in ops))
+                  _power_class(deepest + 1, MIN_STACK), R, modes)

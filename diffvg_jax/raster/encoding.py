@@ -70,7 +70,7 @@ def capacity_class(n: int, minimum: int) -> int:
 
 @functools.partial(jax.tree_util.register_dataclass,
                    data_fields=["aliased", "layer_run", "run_end", "ops", "op_opacity"],
-                   meta_fields=["num_runs", "stack_depth", "has_blend"])
+                   meta_fields=["num_runs", "stack_depth", "blend_modes"])
 @dataclasses.dataclass(frozen=True)
 class Compositing:
     """The sub-layer structure of an encoding (:mod:`.compositing`: the op list and runs).
@@ -82,7 +82,8 @@ class Compositing:
       op_opacity  float (K,)     the opacity each POP scales its image by (1 for others)
 
     and static ``num_runs`` (R), ``stack_depth`` (images on the stack, the canvas's
-    included) and ``has_blend`` (a blend mode other than 'normal' is used).
+    included) and ``blend_modes`` ('normal' and the modes the POPs use, which ``ops``
+    index; only these are compiled).
     """
     aliased: jax.Array
     layer_run: jax.Array
@@ -91,7 +92,12 @@ class Compositing:
     op_opacity: jax.Array
     num_runs: int
     stack_depth: int
-    has_blend: bool
+    blend_modes: tuple
+
+    @property
+    def has_blend(self) -> bool:
+        """Whether a mode other than 'normal' is used."""
+        return len(self.blend_modes) > 1
 
 
 @functools.partial(jax.tree_util.register_dataclass,
@@ -223,7 +229,7 @@ def _compositing(ops: Optional[OpPlan], op_opacity, aliased) -> Optional[Composi
     if ops is None:
         return None
     return Compositing(jnp.asarray(aliased), jnp.asarray(ops.layer_run), jnp.asarray(ops.run_end),
-                       jnp.asarray(ops.ops), op_opacity, ops.num_runs, ops.stack_depth, ops.has_blend)
+                       jnp.asarray(ops.ops), op_opacity, ops.num_runs, ops.stack_depth, ops.blend_modes)
 
 
 def encode_scene(scene: Scene, *, width: int, height: int, capacity: int, paint_at: Callable,

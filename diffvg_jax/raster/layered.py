@@ -13,8 +13,8 @@ tile by tile in one flat list, so this pipeline works on whole images:
      ``stack_depth`` images and the stack pointer as data.
 
 Nothing here depends on the scene's structure beyond the capacity class (edges, layers,
-paint rasters, ops, runs, stack depth) and whether a blend mode other than 'normal' occurs
-(the 16 blend programs are compiled only then). Images are float (H, W, 4) premultiplied
+paint rasters, ops, runs, stack depth) and the set of blend modes used (only those are
+compiled: the 16 modes' gradients would double a class's compile time). Images are float (H, W, 4) premultiplied
 RGBA in canvas pixels.
 """
 from __future__ import annotations
@@ -25,8 +25,6 @@ import jax
 import jax.numpy as jnp
 
 from diffvg_jax.kernels import fill_rule_coverage, winding_integral
-from diffvg_jax.scene import BLEND_MODES
-
 from .blend import blend_over
 from .composite import LUMINANCE
 from .compositing import OP_CODES, OP_DRAW, OP_MASK_ALPHA, OP_MASK_LUMINANCE, OP_NOP, OP_POP, OP_PUSH
@@ -80,10 +78,11 @@ def _luminance(img):
     return img[..., :3] @ jnp.asarray(LUMINANCE, img.dtype)
 
 
-def composite_ops(runs, ops, op_opacity, stack_depth: int, has_blend: bool):
+def composite_ops(runs, ops, op_opacity, stack_depth: int, blend_modes: tuple):
     """float (H, W, 4) premultiplied RGBA: the op list evaluated over the run images.
 
-    runs float (R, H, W, 4); ops int32 (K, 3) [code, arg, blend]; op_opacity float (K,).
+    runs float (R, H, W, 4); ops int32 (K, 3) [code, arg, blend]; op_opacity float (K,);
+    ``blend_modes``: the modes a POP's ``blend`` indexes ('normal' first).
     The stack holds ``stack_depth`` images; image 0 is the canvas. Under autodiff each
     step is rematerialised (``jax.checkpoint``): the residuals are the stack per op, not
     the intermediates of every branch of every blend mode.
@@ -92,9 +91,9 @@ def composite_ops(runs, ops, op_opacity, stack_depth: int, has_blend: bool):
     dt = runs.dtype
 
     def blend(mode, backdrop, source):
-        if not has_blend:
-            return blend_over("normal", backdrop, source)
-        return jax.lax.switch(mode, [functools.partial(blend_over, m) for m in BLEND_MODES], backdrop, source)
+        if len(blend_modes) == 1:
+            return blend_over(blend_modes[0], backdrop, source)
+        return jax.lax.switch(mode, [functools.partial(blend_over, m) for m in blend_modes], backdrop, source)
 
     def nop(stack, sp, arg, mode, opacity):
         return stack, sp
@@ -134,4 +133,4 @@ def composite_ops(runs, ops, op_opacity, stack_depth: int, has_blend: bool):
 def render_layered(enc):
     """float (H, W, 4) premultiplied RGBA of a layered encoding over transparent black."""
     c = enc.compositing
-    return composite_ops(run_images(enc, layer_coverage(enc)), c.ops, c.op_opacity, c.stack_depth, c.has_blend)
+    return composite_ops(run_images(enc, layer_coverage(enc)), c.ops, c.op_opacity, c.stack_depth, c.blend_modes)

@@ -15,6 +15,7 @@ import jax.numpy as jnp
 from diffvg_jax.kernels import pieces_needed as kernel_pieces_needed
 from diffvg_jax.kernels import tiled_winding
 from diffvg_jax.paint import unpremultiply
+from diffvg_jax.scene import BLEND_MODES
 
 from .budgets import warn_budget
 from .composite import composite_slots
@@ -58,7 +59,7 @@ def _render_tiled(enc: Encoding):
 def pad_encoding(enc: Encoding, edges: int, layers: int, images: int, max_pieces: int, max_depth: int,
                  check_budget: bool, compositing: Optional[Tuple[int, int, int, bool]] = None) -> Encoding:
     """``enc`` padded to a larger capacity class and budgets (the same image).
-    ``compositing``: (ops, runs, stack depth, blend) of a layered class to pad to (a flat
+    ``compositing``: (ops, runs, stack depth, blend modes) of a layered class to pad to (a flat
     encoding becomes layered: all its layers in one run), or None to stay flat."""
     L0, I0 = enc.evenodd.shape[0], enc.images.shape[0]
     index = jnp.where(enc.image_index >= I0, images, enc.image_index)       # "solid" moves to the new I
@@ -70,22 +71,26 @@ def pad_encoding(enc: Encoding, edges: int, layers: int, images: int, max_pieces
         enc.background, comp, enc.width, enc.height, int(max_pieces), int(max_depth), bool(check_budget))
 
 
-def _pad_compositing(enc: Encoding, layers: int, ops: int, runs: int, stack_depth: int, has_blend: bool) -> Compositing:
-    """The Compositing of ``enc`` padded to ``layers`` layers and the given class. A flat
-    encoding is one run drawn onto the canvas (its padding layers have alpha 0)."""
+def _pad_compositing(enc: Encoding, layers: int, ops: int, runs: int, stack_depth: int,
+                     blend_modes: tuple) -> Compositing:
+    """The Compositing of ``enc`` padded to ``layers`` layers and the given class (its POPs
+    re-indexed into ``blend_modes``, a superset of its own). A flat encoding is one run
+    drawn onto the canvas (its padding layers have alpha 0)."""
     c = enc.compositing
     L0 = enc.evenodd.shape[0]
     if c is None:
         run_end = jnp.arange(L0) == L0 - 1
         c = Compositing(jnp.zeros(L0, bool), jnp.zeros(L0, jnp.int32), run_end,
-                        jnp.zeros((1, 3), jnp.int32).at[0, 0].set(OP_DRAW), jnp.ones(1, enc.colour.dtype), 1, 1, False)
+                        jnp.zeros((1, 3), jnp.int32).at[0, 0].set(OP_DRAW), jnp.ones(1, enc.colour.dtype), 1, 1, ("normal",))
     layer_run = jnp.where(c.layer_run >= c.num_runs, runs, c.layer_run)    # padding layers: the new dropped run
     K0 = c.ops.shape[0]
+    modes = jnp.asarray([blend_modes.index(m) for m in c.blend_modes], jnp.int32)
+    own = c.ops.at[:, 2].set(modes[c.ops[:, 2]])
     return Compositing(
         pad_rows(c.aliased, layers), jnp.concatenate([layer_run, jnp.full((layers - L0,), runs, jnp.int32)]),
-        jnp.concatenate([c.run_end, jnp.ones((layers - L0,), bool)]), pad_rows(c.ops, ops),
+        jnp.concatenate([c.run_end, jnp.ones((layers - L0,), bool)]), pad_rows(own, ops),
         jnp.concatenate([c.op_opacity, jnp.ones((ops - K0,), c.op_opacity.dtype)]), int(runs), int(stack_depth),
-        bool(has_blend))
+        tuple(blend_modes))
 
 
 def stack_encodings(encodings: Sequence[Encoding]) -> Encoding:
@@ -108,6 +113,7 @@ def stack_encodings(encodings: Sequence[Encoding]) -> Encoding:
     compositing = None
     if layered:     # one layered class for all (flat encodings become one run each)
         compositing = (max(c.ops.shape[0] for c in layered), max(c.num_runs for c in layered),
-                       max(c.stack_depth for c in layered), any(c.has_blend for c in layered))
+                       max(c.stack_depth for c in layered),
+                       tuple(m for m in BLEND_MODES if any(m in c.blend_modes for c in layered)))
     padded = [pad_encoding(e, E, L, I, P, D, check, compositing) for e in encodings]
     return jax.tree_util.tree_map(lambda *xs: jnp.stack(xs), *padded)

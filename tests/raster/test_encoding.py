@@ -215,7 +215,7 @@ def test_layered_structures_share_one_pipeline_program():
             continue
         structures.add(jax.tree_util.tree_structure(scene))
         enc = dv.encode(scene, width=SIZE, height=SIZE)
-        classes.setdefault((enc.capacity, enc.max_pieces, enc.compositing.has_blend), []).append(scene)
+        classes.setdefault((enc.capacity, enc.max_pieces, enc.compositing.blend_modes), []).append(scene)
     scenes = max(classes.values(), key=len)[:6]
     assert len(scenes) >= 4
     dv.raster.clear_program_caches()
