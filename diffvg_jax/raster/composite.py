@@ -52,12 +52,12 @@ def _transmittance(alpha):
 
 
 def aliased_coverage(coverage, aliased):
-    """float (L, H, W): ``coverage`` with the layers flagged in ``aliased`` (numpy bool (L,)
-    or None) replaced by 1 where their coverage is >= 1/2 and 0 elsewhere, no gradient.
+    """float (L, H, W): ``coverage`` with the layers flagged in ``aliased`` (bool (L,), NumPy
+    or traced, or None) replaced by 1 where their coverage is >= 1/2 and 0 elsewhere, no gradient.
     For a straight edge across a pixel this is exactly point sampling at the pixel centre
     (a half-plane covers at least half of the unit square iff it holds the centre); a
     centre on the edge counts as inside, as resvg's aliased fills."""
-    if aliased is None or not aliased.any():
+    if aliased is None or (isinstance(aliased, np.ndarray) and not aliased.any()):
         return coverage
     hard = (jax.lax.stop_gradient(coverage) >= 0.5 - 1e-4).astype(coverage.dtype)
     return jnp.where(jnp.asarray(aliased)[:, None, None], hard, coverage)

@@ -26,7 +26,7 @@ import jax.numpy as jnp
 
 from diffvg_jax.kernels import fill_rule_coverage, winding_integral
 from .blend import blend_over
-from .composite import LUMINANCE
+from .composite import LUMINANCE, aliased_coverage
 from .compositing import OP_CODES, OP_DRAW, OP_MASK_ALPHA, OP_MASK_LUMINANCE, OP_NOP, OP_POP, OP_PUSH
 
 
@@ -38,10 +38,7 @@ def layer_coverage(enc):
                                width=enc.width, max_pieces=enc.max_pieces)
     cov = jnp.where(enc.evenodd[:, None, None], fill_rule_coverage(winding, "evenodd"),
                     fill_rule_coverage(winding, "nonzero"))
-    # A half-plane covers at least half a pixel iff it holds the centre: point sampling
-    # for straight edges, as resvg's aliased fills (a centre on the edge counts as inside).
-    hard = (jax.lax.stop_gradient(cov) >= 0.5 - 1e-4).astype(cov.dtype)
-    return jnp.where(c.aliased[:, None, None], hard, cov)
+    return aliased_coverage(cov, c.aliased)
 
 
 def _run_transmittance(alpha, run_end):

@@ -63,6 +63,14 @@ def per_structure(scene, premultiplied=False):
     return jax.jit(lambda s: render_traced(s, SIZE, SIZE, premultiplied, pieces, 16, False, layers))
 
 
+def assert_gradients_match(got, want, tol):
+    """Every leaf of ``got`` finite and within ``tol`` x (1e-3 + its largest reference value)."""
+    for (path, g), w in zip(jax.tree_util.tree_leaves_with_path(got), jax.tree_util.tree_leaves(want)):
+        scale = 1e-3 + float(np.max(np.abs(w)))
+        assert np.all(np.isfinite(np.asarray(g))), path
+        np.testing.assert_allclose(np.asarray(g), np.asarray(w), atol=tol * scale, err_msg=str(path))
+
+
 class CompileLog(logging.Handler):
     """Collects JAX's 'Compiling <name> ...' log lines while installed."""
 
@@ -102,10 +110,7 @@ def test_encoded_gradients_match_the_per_structure_program(seed):
     reference = per_structure(scene, True)
     want = jax.grad(lambda s: jnp.sum(reference(s) * weights))(scene)
     got = jax.grad(lambda s: jnp.sum(dv.render(s, width=SIZE, height=SIZE, premultiplied=True) * weights))(scene)
-    for (path, g), w in zip(jax.tree_util.tree_leaves_with_path(got), jax.tree_util.tree_leaves(want)):
-        scale = 1e-3 + float(np.max(np.abs(w)))
-        assert np.all(np.isfinite(np.asarray(g))), path
-        np.testing.assert_allclose(np.asarray(g), np.asarray(w), atol=2e-4 * scale, err_msg=str(path))
+    assert_gradients_match(got, want, 2e-4)
 
 
 def test_twenty_structures_compile_the_pipeline_once():
@@ -199,10 +204,7 @@ def test_layered_gradients_match_the_per_structure_program():
     reference = per_structure(scene, True)
     want = jax.grad(lambda s: jnp.sum(reference(s) * weights))(scene)
     got = jax.grad(lambda s: jnp.sum(dv.render(s, width=SIZE, height=SIZE, premultiplied=True) * weights))(scene)
-    for (path, g), w in zip(jax.tree_util.tree_leaves_with_path(got), jax.tree_util.tree_leaves(want)):
-        scale = 1e-3 + float(np.max(np.abs(w)))
-        assert np.all(np.isfinite(np.asarray(g))), path
-        np.testing.assert_allclose(np.asarray(g), np.asarray(w), atol=3e-4 * scale, err_msg=str(path))
+    assert_gradients_match(got, want, 3e-4)
 
 
 def test_layered_structures_share_one_pipeline_program():
