@@ -11,5 +11,6 @@ holds the guarded division the whole engine shares.
 from .coverage import winding_integral, pieces_needed, fill_rule_coverage
 from .numerics import safe_div
 from .tiles import tiled_winding, depth_needed
+from .tile_loop import tiled_composite
 
-__all__ = ["winding_integral", "pieces_needed", "fill_rule_coverage", "tiled_winding", "depth_needed", "safe_div"]
+__all__ = ["winding_integral", "pieces_needed", "fill_rule_coverage", "tiled_winding", "tiled_composite", "depth_needed", "safe_div"]

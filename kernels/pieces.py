@@ -88,31 +88,48 @@ def piece_counts(sub):
     return jnp.where(ext > 0, jnp.maximum(jnp.ceil(ext), 1.0), 0.0).astype(jnp.int32)
 
 
+def piece_plan(edges, layer_ids, height, width):
+    """Sub-edges and their piece bookkeeping: (sub float (2E, 2, 2) pixels from
+    ``split_edges``, their layer int32 (2E,), ends int32 (2E,) the cumulative unit-piece
+    counts). ``ends[-1]`` is the number of pieces the edges need; the counts carry no
+    gradient, ``sub`` is differentiable in ``edges``."""
+    sub = split_edges(edges, height, width)
+    sub_layer = jnp.concatenate([layer_ids, layer_ids])
+    return sub, sub_layer, jnp.cumsum(piece_counts(jax.lax.stop_gradient(sub)))
+
+
+def pieces_in_range(sub, sub_layer, ends, start, n):
+    """Unit pieces ``start`` .. ``start + n - 1`` of the sub-edges of :func:`piece_plan`.
+
+    start: int32 () (traced is fine); n: static int. Returns (pieces float (n, 2, 2)
+    pixels, their layer int32 (n,), -1 for a slot past the last piece). Piece placement
+    (which sub-edge, which parameter range) is integer bookkeeping with no gradient;
+    endpoints are affine in the sub-edge endpoints, so gradients flow through them.
+    """
+    counts = ends - jnp.concatenate([jnp.zeros((1,), ends.dtype), ends[:-1]])
+    starts = ends - counts
+    slot = start + jnp.arange(n, dtype=jnp.int32)
+    owner = jnp.clip(jnp.searchsorted(ends, slot, side="right"), 0, sub.shape[0] - 1)
+    count = jnp.maximum(counts[owner], 1).astype(sub.dtype)
+    k = (slot - starts[owner]).astype(sub.dtype)
+    valid = slot < ends[-1]
+    ta = jnp.where(valid, k / count, 0.0)[:, None]
+    tb = jnp.where(valid, (k + 1.0) / count, 0.0)[:, None]
+    s = sub[owner]
+    d = s[:, 1] - s[:, 0]
+    pieces = jnp.stack([s[:, 0] + ta * d, s[:, 0] + tb * d], axis=1)
+    return pieces, jnp.where(valid, sub_layer[owner], -1)
+
+
 def make_pieces(edges, layer_ids, height, width, max_pieces):
     """Cut edges float (E, 2, 2) pixels (layer int32 (E,)) into ``max_pieces`` unit pieces.
 
     Returns (pieces float (P, 2, 2) pixels, their layer int32 (P,) (-1: an unused slot),
     the count needed int32 ()), P = max_pieces; pieces past the budget are dropped.
-
-    Piece placement (which sub-edge, which parameter range) is integer bookkeeping with no
-    gradient; endpoints are affine in the edge endpoints, so gradients flow through them.
     """
-    sub = split_edges(edges, height, width)
-    sub_layer = jnp.concatenate([layer_ids, layer_ids])
-    counts = piece_counts(jax.lax.stop_gradient(sub))
-    ends = jnp.cumsum(counts)
-    starts = ends - counts
-    slot = jnp.arange(max_pieces, dtype=jnp.int32)
-    owner = jnp.clip(jnp.searchsorted(ends, slot, side="right"), 0, sub.shape[0] - 1)
-    n = jnp.maximum(counts[owner], 1).astype(edges.dtype)
-    k = (slot - starts[owner]).astype(edges.dtype)
-    valid = slot < ends[-1]
-    ta = jnp.where(valid, k / n, 0.0)[:, None]
-    tb = jnp.where(valid, (k + 1.0) / n, 0.0)[:, None]
-    s = sub[owner]
-    d = s[:, 1] - s[:, 0]
-    pieces = jnp.stack([s[:, 0] + ta * d, s[:, 0] + tb * d], axis=1)
-    return pieces, jnp.where(valid, sub_layer[owner], -1), ends[-1]
+    sub, sub_layer, ends = piece_plan(edges, layer_ids, height, width)
+    pieces, layer = pieces_in_range(sub, sub_layer, ends, jnp.zeros((), jnp.int32), max_pieces)
+    return pieces, layer, ends[-1]
 
 
 # Sub-pixel offset added to piece coordinates before they are clipped to cells. Integer and

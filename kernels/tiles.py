@@ -37,7 +37,7 @@ from .pieces import make_pieces, piece_deltas, piece_footprint
 TILE = 16
 
 
-def _delta_positions(layer, r0, c0):
+def delta_positions(layer, r0, c0):
     """Layer, pixel row and pixel column of each of a piece's 2 x 3 deltas: int32 (P, 2, 3)."""
     rows = r0[:, None, None] + jnp.arange(2, dtype=jnp.int32)[None, :, None]
     cols = c0[:, None, None] + jnp.arange(3, dtype=jnp.int32)[None, None, :]
@@ -97,7 +97,7 @@ def _bookkeeping(lay, row, col, evenodd_of_layer, deltas, num_layers, height, wi
     return dict(row_idx=row_idx, local_idx=local_idx, bd_idx=bd_idx, slot_layer=slot_layer), depth_need
 
 
-def _prefix_sum_last(x):
+def prefix_sum_last(x):
     """Inclusive prefix sum along the last (short) axis as a product with a triangular
     matrix: XLA's CPU cumsum (a reduce-window) is several times slower at these sizes, and
     the product's transpose is again a product."""
@@ -112,7 +112,7 @@ def _accumulate(deltas, row_idx, local_idx, bd_idx, num_layers, height, width, t
     nslots = bd_idx.shape[0]
     flat = deltas.reshape(-1)
     local = jnp.zeros((nslots * tile * tile,), deltas.dtype).at[local_idx.reshape(-1)].add(flat, mode="drop")
-    local = _prefix_sum_last(local.reshape(nslots, tile, tile))
+    local = prefix_sum_last(local.reshape(nslots, tile, tile))
     rowsum = jnp.zeros(((ntx + 1) * (num_layers + 1) * height,), deltas.dtype)
     rowsum = rowsum.at[row_idx.reshape(-1)].add(flat, mode="drop")
     # Prefix over the bins, which are the leading axis: (n, n) @ (n, M) with a large M.
@@ -122,7 +122,7 @@ def _accumulate(deltas, row_idx, local_idx, bd_idx, num_layers, height, width, t
     return local + backdrop.at[bd_idx].get(mode="fill", fill_value=0.0)[:, :, None]
 
 
-def _materialise(xs, always_true):
+def materialise(xs, always_true):
     """``xs`` unchanged, computed once into memory.
 
     Fused into each of the index computations that read them, XLA would recompute the
@@ -137,8 +137,8 @@ def _tile_forward(edges, layer_ids, evenodd, num_layers, height, width, max_piec
     pieces, layer, pieces_need = make_pieces(edges, layer_ids, height, width, max_pieces)
     r0, c0 = piece_footprint(pieces)
     deltas = piece_deltas(pieces, r0, c0)
-    layer, r0, c0 = _materialise((layer, r0, c0), pieces_need >= 0)
-    lay, row, col = _delta_positions(layer, r0, c0)
+    layer, r0, c0 = materialise((layer, r0, c0), pieces_need >= 0)
+    lay, row, col = delta_positions(layer, r0, c0)
     book, depth_need = _bookkeeping(lay, row, col, evenodd, jax.lax.stop_gradient(deltas), num_layers, height,
                                     width, tile, max_depth)
     out = _accumulate(deltas, book["row_idx"], book["local_idx"], book["bd_idx"], num_layers, height, width, tile,
@@ -264,6 +264,6 @@ def depth_needed(edges, layer_ids, evenodd, *, num_layers: int, height: int, wid
     pieces, layer, _ = make_pieces(edges, jnp.asarray(layer_ids, jnp.int32), height, width, max_pieces)
     r0, c0 = piece_footprint(pieces)
     deltas = piece_deltas(pieces, r0, c0)
-    lay, row, col = _delta_positions(layer, r0, c0)
+    lay, row, col = delta_positions(layer, r0, c0)
     _, need = _bookkeeping(lay, row, col, jnp.asarray(evenodd, bool), deltas, num_layers, height, width, tile, 1)
     return jnp.max(need)

@@ -3,8 +3,8 @@
 Public names used by the applications (never the modules' private ones):
   render, pieces_needed, depth_needed      the user-facing API (re-exported by diffvg_jax)
   encode, encode_batch, Encoding           scenes as data for the compile-once pipeline
-  DEFAULT_CURVE_PIECES, SMALL_SCENE_LAYERS budget policy constants
-  count_layers, auto_budget, round_depth   budget policy for loops that re-measure needs
+  DEFAULT_CURVE_PIECES, DEPTH_CHUNK        chunk and budget policy constants
+  count_layers, auto_budget                budget policy for loops that re-measure needs
   traced_pieces_needed, traced_depth_needed the needs as traceable functions (inside a jit)
   validate_scene                           the scene checks ``render`` runs first
   program_cache_size, clear_program_caches the compiled programs render keeps (bounded)
@@ -19,7 +19,7 @@ packed leaves, one segment table, the op list of sub-layers, padded capacity cla
 layered and pipeline (Encoding -> image, one program per class); renderer (render,
 encode, the budget counts).
 """
-from .budgets import DEFAULT_CURVE_PIECES, SMALL_SCENE_LAYERS, auto_budget, count_layers, default_budget, round_depth
+from .budgets import DEFAULT_CURVE_PIECES, DEPTH_CHUNK, auto_budget, count_layers, default_budget
 from .encoding import Encoding
 from .per_structure import render_traced
 from .renderer import (clear_program_caches, depth_needed, encode, encode_batch, pieces_needed, program_cache_size,

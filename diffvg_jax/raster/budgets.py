@@ -1,10 +1,12 @@
-"""Work budgets: how many boundary pieces and how many layers per tile a render needs.
+"""Work chunks and budgets: how many boundary pieces and layers per tile a render handles at once.
 
-The kernels have static work budgets: ``max_pieces`` unit boundary pieces (the coverage
-kernels' work) and ``max_depth`` layers per 16 x 16 tile (the tiled path's compositing
-work). This module holds the policy that picks them: the rounding that keeps
-recompilations rare, the heuristic used when the scene is traced, and the run-time warning
-when a budget was too small. The needs themselves are counted on a scene's encoding
+The tiled pipeline (flat scenes) loops over chunks of ``max_pieces`` unit boundary pieces
+and ``max_depth`` slots per 16 x 16 tile, with trip counts computed in the program
+(``kernels.tile_loop``): any sizes draw the exact image, the right ones draw it fastest.
+The layered pipeline (scenes with sub-layers) has a static budget of ``max_pieces``: pieces
+past it are dropped, with a run-time warning. This module holds the policy that picks the
+sizes: the rounding that keeps recompilations rare, the heuristic used when the scene is
+traced, and the warning. The needs themselves are counted on a scene's encoding
 (:mod:`.renderer`: ``pieces_needed``, ``depth_needed`` and their traceable forms).
 """
 from __future__ import annotations
@@ -19,12 +21,12 @@ from diffvg_jax.kernels.tiles import TILE
 from .layers import count_layers
 
 DEFAULT_CURVE_PIECES = 16
-# Up to this many layers the tiled path simply keeps every layer in every tile: counting
-# the need would cost a compilation of its own for little gain.
-SMALL_SCENE_LAYERS = 16
+# Slots per tile the tiled pipeline composites at a time (its depth chunk): most tiles of
+# typical drawings hold fewer layers, so one chunk usually does it all.
+DEPTH_CHUNK = 16
 
-__all__ = ["DEFAULT_CURVE_PIECES", "SMALL_SCENE_LAYERS", "auto_budget", "count_layers", "default_budget",
-           "round_depth", "warn_budget"]
+__all__ = ["DEFAULT_CURVE_PIECES", "DEPTH_CHUNK", "auto_budget", "count_layers", "default_budget",
+           "warn_budget"]
 
 
 def auto_budget(need: int) -> int:
@@ -33,18 +35,13 @@ def auto_budget(need: int) -> int:
 
 
 def default_budget(num_edges: int, height: int, width: int) -> int:
-    """Budget used when the scene is traced (inside the caller's jit): one piece per edge
-    slot plus a canvas-sized allowance, rounded up to 4096. Flattening slots that a curve
-    does not need are zero-length and need no piece, so this usually has room to spare; a
-    run-time warning says when it does not (pass ``max_pieces`` for large shapes)."""
+    """Piece chunk used when the scene is traced (inside the caller's jit): one piece per
+    edge slot plus a canvas-sized allowance, rounded up to 4096. Flattening slots that a
+    curve does not need are zero-length and need no piece, so one chunk usually holds the
+    scene; the tiled pipeline loops over more chunks when it does not, the layered one
+    warns at run time (pass ``max_pieces`` for large shapes)."""
     need = num_edges + 8 * (height + width)
     return int(-(-need // 4096) * 4096)
-
-
-def round_depth(need: int, num_layers: int) -> int:
-    """A depth budget: the need rounded up to a multiple of 8 (fewer recompilations), at
-    most the number of layers."""
-    return int(min(max(num_layers, 1), max(8, -(-int(need) // 8) * 8)))
 
 
 def warn_budget(need, budget, depth_need, depth):

@@ -186,37 +186,67 @@ def composite_tiled(layers: Layers, winding, slot_layer, height, width):
                            winding, slot_layer, height, width)
 
 
+def slot_paint(evenodd, colour, alpha, image_index, images, height, width):
+    """The per-layer paint of a flat list of layers as :func:`shade_slots` reads it:
+    (aux, params). Index L (one past the last layer) is an empty slot: alpha 0.
+
+    evenodd bool (L,); colour float (L, 4) straight RGBA of solid paints (1s for others);
+    alpha float (L,) opacity multipliers; image_index int32 (L,) and images float
+    (I, H, W, 4) straight RGBA: each layer's paint raster (index I: a solid layer), or
+    both None when every paint is solid.
+    aux = (evenodd bool (L + 1,), raster index int32 (L + 1,) or None);
+    params = (rgb float (L + 1, 3), scale float (L + 1,) = alpha x colour alpha,
+    rasters float (I + 1, NT, T, T, 4) tiled, the last all ones, or None).
+    """
+    dt = colour.dtype
+    eo = jnp.concatenate([evenodd, jnp.zeros((1,), bool)])
+    colour = jnp.concatenate([colour, jnp.zeros((1, 4), dt)])
+    scale = jnp.concatenate([alpha, jnp.zeros((1,), dt)]) * colour[:, 3]
+    if images is None or images.shape[0] == 0:
+        return (eo, None), (colour[:, :3], scale, None)
+    tiled = jax.vmap(tile_image)(images)                                                  # (I, NT, T, T, 4)
+    index = jnp.concatenate([image_index, jnp.full((1,), images.shape[0], jnp.int32)])
+    return (eo, index), (colour[:, :3], scale, jnp.concatenate([tiled, jnp.ones_like(tiled[:1])]))
+
+
+def shade_slots(winding, slot_layer, aux, params):
+    """A chunk of slots per tile composited over transparent black, bottom first, with the
+    closed form of :func:`composite`: (colour float (NT, T, T, 4) premultiplied RGBA,
+    transmittance prod(1 - alpha) float (NT, T, T)).
+
+    winding float (K, NT, T, T) and slot_layer int32 (K, NT) as ``tiled_winding`` returns
+    them (layer L: an empty slot); aux, params from :func:`slot_paint`.
+    """
+    (eo, index), (rgb, scale, tiled) = aux, params
+    # One path for both rules: even-odd folds the winding into [-1, 1], where nonzero's
+    # min(|w|, 1) is the identity (fill_rule_coverage's two formulas, one VJP).
+    folded = jnp.where(eo[slot_layer][..., None, None], winding - 2.0 * jnp.round(0.5 * winding), winding)
+    a = fill_rule_coverage(folded, "nonzero") * scale[slot_layer][..., None, None]
+    rgb = rgb[slot_layer]                                                                 # (K, NT, 3)
+    if tiled is None:  # solid paints only: one colour per slot
+        trans = _transmittance(a)
+        w = a * trans
+        rgba = jnp.concatenate([rgb, jnp.ones_like(rgb[..., :1])], -1)
+        # A dot_general: XLA:CPU's reductions over the leading (slot) axis were 2x slower.
+        return jnp.einsum("dtyx,dtc->tyxc", w, rgba), trans[0] * (1.0 - a[0])
+    # Layers with a paint raster multiply it in, tile by tile (solid layers and empty slots
+    # read the all-ones raster).
+    tiles = jnp.arange(slot_layer.shape[1])[None, :]
+    img = tiled[index[slot_layer], tiles]                                                 # (K, NT, T, T, 4)
+    a = a * img[..., 3]
+    trans = _transmittance(a)
+    w = a * trans
+    colour = jnp.concatenate([jnp.sum(w[..., None] * rgb[:, :, None, None, :] * img[..., :3], axis=0),
+                              jnp.sum(w, axis=0)[..., None]], axis=-1)
+    return colour, trans[0] * (1.0 - a[0])
+
+
 def composite_slots(evenodd, colour, alpha, image_index, images, winding, slot_layer, height, width):
     """Premultiplied RGBA (H, W, 4) from tiled winding integrals of a flat list of layers.
 
-    evenodd bool (L,), colour float (L, 4) straight RGBA of solid paints (1s for others),
-    alpha float (L,) opacity multipliers: per layer, as data. image_index int32 (L,) and
-    images float (I, H, W, 4) straight RGBA: the paint raster of each layer (index I: a
-    solid layer), or both None when every paint is solid. winding float (D, NT, T, T) and
+    The paint arguments as :func:`slot_paint` takes them; winding float (D, NT, T, T) and
     slot_layer int32 (D, NT) as ``tiled_winding`` returns them: each tile composites only
-    its own slots, bottom first, with the closed form of :func:`composite`; an empty slot
-    (layer L) has alpha 0.
+    its own slots (:func:`shade_slots`).
     """
-    dt = colour.dtype
-    eo = jnp.concatenate([evenodd, jnp.zeros((1,), bool)])[slot_layer]
-    cov = jnp.where(eo[..., None, None], fill_rule_coverage(winding, "evenodd"), fill_rule_coverage(winding, "nonzero"))
-    colour = jnp.concatenate([colour, jnp.zeros((1, 4), dt)])[slot_layer]                # (D, NT, 4)
-    scale = jnp.concatenate([alpha, jnp.zeros((1,), dt)])[slot_layer] * colour[..., 3]
-    a = cov * scale[..., None, None]
-    if images is None or images.shape[0] == 0:  # solid paints only: one colour per slot
-        w = a * _transmittance(a)
-        rgba = jnp.concatenate([colour[..., :3], jnp.ones_like(colour[..., :1])], -1)
-        # A dot_general: XLA:CPU's reductions over the leading (slot) axis were 2x slower.
-        return untile(jnp.einsum("dtyx,dtc->tyxc", w, rgba), height, width)
-    # Layers with a paint raster multiply it in, tile by tile (solid layers and empty slots
-    # read an all-ones raster).
-    tiled = jax.vmap(tile_image)(images)                                                  # (I, NT, T, T, 4)
-    stack = jnp.concatenate([tiled, jnp.ones_like(tiled[:1])])
-    index = jnp.concatenate([image_index, jnp.full((1,), images.shape[0], jnp.int32)])
-    tiles = jnp.arange(slot_layer.shape[1])[None, :]
-    img = stack[index[slot_layer], tiles]                                                 # (D, NT, T, T, 4)
-    a = a * img[..., 3]
-    rgb = colour[..., None, None, :3] * img[..., :3]
-    w = a * _transmittance(a)
-    out = jnp.concatenate([jnp.sum(w[..., None] * rgb, axis=0), jnp.sum(w, axis=0)[..., None]], axis=-1)
-    return untile(out, height, width)
+    aux, params = slot_paint(evenodd, colour, alpha, image_index, images, height, width)
+    return untile(shade_slots(winding, slot_layer, aux, params)[0], height, width)

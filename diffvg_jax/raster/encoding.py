@@ -44,7 +44,7 @@ from diffvg_jax.kernels import depth_needed as kernel_depth_needed
 from diffvg_jax.kernels import pieces_needed as kernel_pieces_needed
 from diffvg_jax.scene import Scene, Solid
 
-from .budgets import SMALL_SCENE_LAYERS, auto_budget, default_budget, round_depth
+from .budgets import DEPTH_CHUNK, auto_budget, default_budget
 from .flat_geometry import (FlatPlan, assemble_edges, flat_geometry, padded_theta_size, plan_fills, plan_frames,
                             stroke_group_edges, stroke_groups)
 from .layers import pixel_centres
@@ -191,30 +191,26 @@ count_pieces_program = jax.jit(kernel_pieces_needed, static_argnames=("height", 
 count_depth_program = jax.jit(kernel_depth_needed, static_argnames=("num_layers", "height", "width", "max_pieces"))
 
 
-def _budgets(edges, edge_layer, evenodd, num_layers, live_edges, height, width, max_pieces, max_depth, tiled):
-    """(max_pieces, max_depth, exact): counted on the concrete values when there are any
-    (plain calls, and eager autodiff such as ``jax.grad`` outside jit), else the traced
-    heuristics (a piece per live edge slot plus a canvas allowance; every layer in every
-    tile). Depths are rounded to multiples of 8, so scenes of a class share programs.
-    ``tiled``: the scene is drawn by the tiled pipeline (the layered one has no depth
-    budget: it draws every layer over the whole canvas)."""
+def _budgets(edges, num_layers, live_edges, height, width, max_pieces, max_depth, tiled):
+    """(max_pieces, max_depth, exact).
+
+    Tiled pipeline: both are chunk sizes of loops whose trip counts the program computes,
+    so any value draws the exact image. ``max_pieces`` defaults to the need counted on the
+    concrete values when there are any (plain calls, and eager autodiff such as
+    ``jax.grad`` outside jit; one chunk), else a heuristic from the class;
+    ``max_depth`` to ``DEPTH_CHUNK`` slots per tile. Layered pipeline: ``max_pieces`` is
+    a budget (pieces past it are dropped, with a warning when not counted exactly); it
+    has no depth (every layer is drawn over the whole canvas)."""
     concrete = concrete_value(edges)
-    L = evenodd.shape[0]
-    exact = concrete is not None and max_pieces is None and (max_depth is None or not tiled)
+    exact = tiled or (concrete is not None and max_pieces is None)
     if max_pieces is None:
         if concrete is not None:
             max_pieces = auto_budget(int(count_pieces_program(concrete, height=height, width=width)))
         else:
             max_pieces = default_budget(live_edges, height, width)
     if not tiled:
-        return int(max_pieces), L, exact
-    if max_depth is None:
-        max_depth = round_depth(num_layers, L)
-        if concrete is not None and num_layers > SMALL_SCENE_LAYERS:
-            need = int(count_depth_program(concrete, jnp.asarray(edge_layer), concrete_value(evenodd), num_layers=L,
-                                  height=height, width=width, max_pieces=max_pieces))
-            max_depth = round_depth(need, L)
-    return int(max_pieces), int(min(max_depth, L)), exact
+        return int(max_pieces), num_layers, exact
+    return int(max_pieces), int(min(DEPTH_CHUNK if max_depth is None else max_depth, num_layers)), exact
 
 
 def _op_opacity_plan(ops: Optional[OpPlan], table: LeafTable):
@@ -278,8 +274,7 @@ def encode_scene(scene: Scene, *, width: int, height: int, capacity: int, paint_
     edges = assemble_edges(edge_parts or [jnp.zeros((0, 2, 2), dt)], E)
     edge_layer = np.concatenate([edge_layer, np.zeros(E - live_edges, np.int32)])
     image_index, images = _paint_rasters(items, to_canvas, L, height, width, paint_at, dt)
-    max_pieces, max_depth, exact = _budgets(edges, edge_layer, jnp.asarray(evenodd), num_layers, live_edges, height,
-                                            width, max_pieces, max_depth, walk.flat)
+    max_pieces, max_depth, exact = _budgets(edges, L, live_edges, height, width, max_pieces, max_depth, walk.flat)
     aliased = np.zeros(L, bool)
     aliased[:num_layers] = walk.aliased
     return Encoding(edges, jnp.asarray(edge_layer), jnp.asarray(evenodd), colour, alpha, jnp.asarray(image_index),

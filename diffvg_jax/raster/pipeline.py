@@ -13,12 +13,13 @@ import jax
 import jax.numpy as jnp
 
 from diffvg_jax.kernels import pieces_needed as kernel_pieces_needed
-from diffvg_jax.kernels import tiled_winding
+from diffvg_jax.kernels import tiled_composite
+from diffvg_jax.kernels.tiles import untile
 from diffvg_jax.paint import unpremultiply
 from diffvg_jax.scene import BLEND_MODES
 
 from .budgets import warn_budget
-from .composite import composite_slots
+from .composite import shade_slots, slot_paint
 from .compositing import OP_DRAW
 from .encoding import Compositing, Encoding, pad_rows
 from .layered import render_layered
@@ -42,18 +43,15 @@ def render_encoding_jit(enc: Encoding, premultiplied: bool):
 
 def _render_tiled(enc: Encoding):
     """float (H, W, 4) premultiplied RGBA of a flat encoding over transparent black: each
-    16 x 16 tile composites only the layers present in it."""
+    16 x 16 tile composites only the layers present in it, ``max_depth`` slots at a time,
+    for as many chunks as its deepest tile needs (exact whatever the budgets)."""
     num_layers = enc.evenodd.shape[0]
-    depth = min(enc.max_depth, num_layers)
-    winding, slot_layer, depth_need, pieces_need = tiled_winding(
-        enc.edges, enc.edge_layer, enc.evenodd, num_layers=num_layers, height=enc.height, width=enc.width,
-        max_pieces=enc.max_pieces, max_depth=depth)
     images = enc.images if enc.images.shape[0] else None
-    out = composite_slots(enc.evenodd, enc.colour, enc.alpha, enc.image_index, images, winding, slot_layer,
-                          enc.height, enc.width)
-    if enc.check_budget:
-        jax.debug.callback(warn_budget, pieces_need, enc.max_pieces, jnp.max(depth_need), depth)
-    return out
+    aux, params = slot_paint(enc.evenodd, enc.colour, enc.alpha, enc.image_index, images, enc.height, enc.width)
+    tiles = tiled_composite(enc.edges, enc.edge_layer, enc.evenodd, aux, params, shade_slots, num_layers=num_layers,
+                            height=enc.height, width=enc.width, piece_chunk=enc.max_pieces,
+                            depth_chunk=enc.max_depth)
+    return untile(tiles, enc.height, enc.width)
 
 
 def pad_encoding(enc: Encoding, edges: int, layers: int, images: int, max_pieces: int, max_depth: int,

@@ -12,7 +12,7 @@ program per canvas size and capacity class, whatever the scene's structure.
 Paints other than solid colours are evaluated at the pixel centres (pattern tiles drawn by
 :mod:`.patterns`, recursing through the same encoded route).
 
-Work budgets (``max_pieces``, ``max_depth``) follow the policy of :mod:`.budgets`.
+Work chunks and budgets (``max_pieces``, ``max_depth``) follow the policy of :mod:`.budgets`.
 
 Colour convention: images are float32 (H, W, 4) RGBA. ``render`` returns straight
 (un-premultiplied) alpha by default, like diffvg, so ``rgb * a + bg * (1 - a)`` composites
@@ -30,7 +30,7 @@ import numpy as np
 from diffvg_jax.runtime import ProgramCaches
 from diffvg_jax.scene import Scene
 
-from .budgets import DEFAULT_CURVE_PIECES, SMALL_SCENE_LAYERS, auto_budget, count_layers, round_depth
+from .budgets import DEFAULT_CURVE_PIECES, DEPTH_CHUNK, auto_budget, count_layers
 from .encoding import Encoding, count_depth_program, count_pieces_program, encode_scene
 from .flat_geometry import assemble_edges, flat_geometry, stroke_group_edges
 from .leaves import concatenate_program, concrete_value
@@ -38,8 +38,8 @@ from .patterns import paint_with_tiles, resolve_resolutions
 from .pipeline import render_encoding_jit, stack_encodings
 from .validate import validate_scene
 
-__all__ = ["DEFAULT_CURVE_PIECES", "SMALL_SCENE_LAYERS", "auto_budget", "count_layers", "depth_needed",
-           "encode", "encode_batch", "pieces_needed", "render", "round_depth", "traced_depth_needed",
+__all__ = ["DEFAULT_CURVE_PIECES", "DEPTH_CHUNK", "auto_budget", "count_layers", "depth_needed",
+           "encode", "encode_batch", "pieces_needed", "render", "traced_depth_needed",
            "traced_pieces_needed", "program_cache_size", "clear_program_caches"]
 
 
@@ -177,7 +177,8 @@ def pieces_needed(scene: Scene, *, width: Optional[int] = None, height: Optional
                   curve_pieces: int = DEFAULT_CURVE_PIECES) -> int:
     """The number of unit boundary pieces ``render`` needs for this (concrete) scene.
 
-    Pass it (or more) as ``max_pieces`` when rendering inside your own ``jax.jit``.
+    Passed (or more) as ``max_pieces`` inside your own ``jax.jit``, the pieces are made in
+    one chunk, the fastest render; any value draws the same image.
     """
     width, height = _checked_canvas("pieces_needed", scene, width, height, curve_pieces)
     return int(traced_pieces_needed(scene, width, height, curve_pieces))
@@ -186,7 +187,7 @@ def pieces_needed(scene: Scene, *, width: Optional[int] = None, height: Optional
 def depth_needed(scene: Scene, *, width: Optional[int] = None, height: Optional[int] = None,
                  curve_pieces: int = DEFAULT_CURVE_PIECES, max_pieces: Optional[int] = None) -> int:
     """The most layers (fills and strokes) that any 16 x 16 tile of this (concrete) scene
-    holds: pass it (or more) as ``max_depth`` when rendering inside your own ``jax.jit``.
+    holds: the tiled pipeline composites ``ceil(depth / max_depth)`` chunks of slots.
 
     ``max_pieces`` is the piece budget to count with (default: the exact need).
     """
@@ -209,19 +210,22 @@ def render(scene: Scene, *, width: Optional[int] = None, height: Optional[int] =
         different structure with ``jax.vmap(render)(encode_batch(scenes, ...))``.
       width, height: canvas size in pixels (static ints); default: the scene's own.
       premultiplied: return premultiplied RGBA instead of straight alpha.
-      max_pieces: static budget of unit-length boundary pieces (the kernel's work). None:
-        computed exactly when the scene is concrete (rounded up to a power of two), or a
-        heuristic when traced; a warning is printed at run time if the budget is exceeded.
-      max_depth: static budget of layers per 16 x 16 tile (after-kernel work follows
-        depth x pixels). None: counted when the scene is concrete and has many layers,
-        else every layer (always enough). A warning is printed at run time if it is
-        exceeded. Inside your own jit, pass ``depth_needed(scene, ...)`` with some room.
+      max_pieces: static int, unit-length boundary pieces made at a time (the kernels'
+        work). Flat scenes (the tiled pipeline) loop over chunks of this size, so any value
+        draws the exact image; one chunk is fastest. None: the need, counted when the scene
+        is concrete (rounded up to a power of two), else a heuristic from the capacity class
+        (``budgets.default_budget``). Scenes with sub-layers (group opacity, clips, masks,
+        blend modes) still treat it as a budget: pieces past it are dropped, with a
+        run-time warning when it was not counted exactly.
+      max_depth: static int, slots per 16 x 16 tile composited at a time by the tiled
+        pipeline (after-kernel work follows depth x pixels, in chunks of this many). None:
+        ``DEPTH_CHUNK``. Any value is exact.
       curve_pieces: static capacity of line pieces per Bezier segment; each segment uses as
         many as its flatness needs (0.02 px tolerance), at most this many.
-      check_budget: when a budget was not counted exactly, warn at run time if it is
-        exceeded. The warning is a host callback, which costs about 10 ms per call on CPU
-        (XLA runs the program differently); loops that check the need themselves, as
-        ``fit`` does, turn it off.
+      check_budget: for scenes with sub-layers whose ``max_pieces`` was not counted
+        exactly, warn at run time if it is exceeded. The warning is a host callback, which
+        costs about 10 ms per call on CPU (XLA runs the program differently); loops that
+        check the need themselves turn it off. Flat scenes never need it.
 
     Returns:
       float32 (height, width, 4) RGBA, straight alpha unless ``premultiplied``. Pixel

@@ -78,16 +78,38 @@ def test_tiled_gradients_equal_dense_gradients():
         np.testing.assert_allclose(np.asarray(a), np.asarray(b), atol=1e-5 * scale)
 
 
-def test_too_small_depth_warns_and_drops_only_top_layers():
+@pytest.mark.parametrize("chunks", [dict(max_depth=2), dict(max_depth=1, max_pieces=256), dict(max_depth=5)])
+def test_small_chunks_draw_the_same_image_and_gradient(chunks):
+    """max_depth and max_pieces are chunk sizes: any value is exact (more chunks, same
+    image and gradient, no warning), also inside a caller's jit."""
     scene = busy_scene(seed=2)
+    target = jnp.asarray(np.random.default_rng(3).uniform(0, 1, (H, W, 4)), jnp.float32)
+
+    def loss(s, **kw):
+        return jnp.mean((dv.render(s, width=W, height=H, premultiplied=True, **kw) - target) ** 2)
+
     full = np.asarray(dv.render(scene, width=W, height=H, premultiplied=True))
-    with warnings.catch_warnings(record=True) as caught:
-        warnings.simplefilter("always")
-        cut = np.asarray(jax.block_until_ready(dv.render(scene, width=W, height=H, premultiplied=True, max_depth=2)))
-    assert any("max_depth=2" in str(w.message) for w in caught), [str(w.message) for w in caught]
-    assert np.abs(cut - full).max() > 0.05
-    # The bottom layer (the opaque rectangle) is always kept.
-    assert np.all(cut[..., 3] > 0.999)
+    assert dv.depth_needed(scene, width=W, height=H) > chunks["max_depth"]
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")
+        small = np.asarray(jax.block_until_ready(jax.jit(
+            lambda s: dv.render(s, width=W, height=H, premultiplied=True, **chunks))(scene)))
+        g_small = jax.tree.leaves(jax.jit(jax.grad(lambda s: loss(s, **chunks)))(scene))
+    np.testing.assert_allclose(small, full, atol=2e-6)
+    g_full = jax.tree.leaves(jax.grad(loss)(scene))
+    scale = max(float(jnp.max(jnp.abs(g))) for g in g_full)
+    for a, b in zip(g_small, g_full):
+        np.testing.assert_allclose(np.asarray(a), np.asarray(b), atol=1e-5 * scale)
+
+
+def test_plain_jit_needs_no_budget_arguments():
+    """Inside a caller's jit nothing about the scene is known: the image is still exact."""
+    scene = busy_scene(seed=4, n=24)
+    concrete = np.asarray(dv.render(scene, width=W, height=H))
+    traced = np.asarray(jax.jit(lambda s: dv.render(s, width=W, height=H))(scene))
+    np.testing.assert_allclose(traced, concrete, atol=2e-6)
+    dense = np.asarray(dv.render(dense_version(scene), width=W, height=H))
+    np.testing.assert_allclose(traced, dense, atol=2e-6)
 
 
 def test_bad_depth_is_named():

@@ -21,7 +21,7 @@ import jax.numpy as jnp
 import numpy as np
 
 from diffvg_jax import scene as sc
-from diffvg_jax.raster import count_layers, depth_needed, pieces_needed, render
+from diffvg_jax.raster import count_layers, pieces_needed, render
 from diffvg_jax.apps.common.checks import check_run_args
 from diffvg_jax.apps.common.budgets import Budget, grow, measure_needs, with_headroom
 from diffvg_jax.apps.common.init_paths import random_strokes
@@ -38,11 +38,10 @@ DEFAULTS = dict(num_paths=256, iterations=1000, canvas_size=224, num_augs=4, lr_
 
 
 def render_budget(scene, width: int, height: int, max_pieces: Optional[int] = None) -> Budget:
-    """Renderer budgets (max_pieces, max_depth) for the traced step: the concrete needs with
-    2x headroom (or ``max_pieces`` when fixed), rounded by the engine's policy. Static
-    arguments, so they rarely change."""
+    """Renderer chunks (max_pieces, max_depth) for the traced step: the concrete piece need
+    with 2x headroom (or ``max_pieces`` when fixed), rounded by the engine's policy. Static
+    arguments, so they rarely change; a scene past them is still drawn exactly."""
     needs = measure_needs(count_layers(scene), lambda: pieces_needed(scene, width=width, height=height),
-                          lambda m: depth_needed(scene, width=width, height=height, max_pieces=m),
                           fixed_pieces=max_pieces)
     return with_headroom(needs, fixed_pieces=max_pieces)
 

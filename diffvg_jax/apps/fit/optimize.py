@@ -31,7 +31,7 @@ import numpy as np
 import optax
 
 from diffvg_jax import scene as sc
-from diffvg_jax.raster import DEFAULT_CURVE_PIECES, count_layers, render, traced_depth_needed, traced_pieces_needed
+from diffvg_jax.raster import DEFAULT_CURVE_PIECES, count_layers, render, traced_pieces_needed
 from diffvg_jax.apps.common.checks import check_run_args
 from diffvg_jax.apps.common.budgets import Budget, Needs, compiled_budget, covers, measure_needs, with_headroom
 from diffvg_jax.apps.common.init_paths import key_to_rng, random_blobs, random_strokes
@@ -98,18 +98,16 @@ def _compiled(labels, packing, optimizer, width, height, loss, render_fn):
 
 
 @functools.lru_cache(maxsize=8)
-def _packed_counters(packing: Packing, width: int, height: int):
-    """Jitted (pieces(packed), depth(packed, max_pieces)) of the scene a packing unpacks to:
-    counting on the packed vectors avoids moving thousands of leaves each time."""
-    pieces = jax.jit(lambda p: traced_pieces_needed(packing.unpack(p), width, height, DEFAULT_CURVE_PIECES))
-    depth = jax.jit(lambda p, max_pieces: traced_depth_needed(packing.unpack(p), width, height, DEFAULT_CURVE_PIECES,
-                                                              max_pieces), static_argnums=1)
-    return pieces, depth
+def _packed_counter(packing: Packing, width: int, height: int):
+    """Jitted pieces(packed) of the scene a packing unpacks to: counting on the packed
+    vectors avoids moving thousands of leaves each time."""
+    return jax.jit(lambda p: traced_pieces_needed(packing.unpack(p), width, height, DEFAULT_CURVE_PIECES))
 
 
-# Strokes lengthen and spread quickly early in a fit: generous headroom at first (4x pieces,
-# 2x depth), less when growing (2x, 1.5x), none for the final render.
-_FIRST, _GROW, _FINAL = dict(room=4.0, depth_room=2.0), dict(room=2.0, depth_room=1.5), dict(room=1.0, depth_room=1.0)
+# Strokes lengthen and spread quickly early in a fit: a generous piece chunk at first (4x
+# the need), 2x when it has to grow (a scene past its chunk is drawn exactly, but makes its
+# pieces again per extra chunk: slower than one recompilation over a fit).
+_FIRST, _GROW = dict(room=4.0), dict(room=2.0)
 
 
 @dataclasses.dataclass
@@ -145,8 +143,8 @@ class _Problem:
         return self.packing.unpack({g: np.asarray(v) for g, v in packed.items()})
 
     def needs(self, packed) -> Needs:
-        pieces_fn, depth_fn = _packed_counters(self.packing, self.width, self.height)
-        return measure_needs(self.num_layers, lambda: pieces_fn(packed), lambda m: depth_fn(packed, m))
+        pieces_fn = _packed_counter(self.packing, self.width, self.height)
+        return measure_needs(self.num_layers, lambda: pieces_fn(packed))
 
     def budget(self, packed, headroom: dict) -> Budget:
         needs = self.needs(packed)
@@ -235,8 +233,7 @@ def _optimise(problem: _Problem, loop: _Loop, iterations: int, callback, densify
             _densify(problem, loop, done, rgb, **densify_kw)
         if done % 10 == 0:
             needs = problem.needs(loop.packed)
-            # grow before the renderer starts dropping edges or layers
-            if needs[0] > 0.8 * loop.budget[0] or not covers(loop.budget, needs):
+            if not covers(loop.budget, needs):
                 loop.budget = compiled_budget(problem.step, with_headroom(needs, **_GROW), needs)
         return value
 
@@ -249,9 +246,6 @@ def _optimise(problem: _Problem, loop: _Loop, iterations: int, callback, densify
 
 def _finish(problem: _Problem, loop: _Loop, stats, loss: str, callback):
     """The fitted scene and its history (final metrics from one more, discarded, step)."""
-    needs = problem.needs(loop.packed)
-    if not covers(loop.budget, needs):
-        loop.budget = compiled_budget(problem.step, with_headroom(needs, **_FINAL), needs)
     # The final metrics come from the step function too (its outputs describe the incoming
     # parameters; the update is discarded): no second compilation just for evaluation.
     _, _, final_loss, final_psnr, final_rgb = problem.run(loop.packed, loop.opt_state, loop.budget)

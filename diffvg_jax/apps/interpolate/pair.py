@@ -17,7 +17,7 @@ import jax.numpy as jnp
 import numpy as np
 import optax
 
-from diffvg_jax import Scene, Solid, depth_needed, pieces_needed, render, replace
+from diffvg_jax import Scene, Solid, pieces_needed, render, replace
 from diffvg_jax.raster import count_layers
 from diffvg_jax.apps.common.budgets import compiled_budget, covers, grow, measure_needs, with_headroom
 from diffvg_jax.apps.common.init_paths import key_to_rng, random_blobs
@@ -98,11 +98,10 @@ def _compiled(labels, size: int, steps: int, lr_points: float, lr_color: float):
 def _budget(step, scene: Scene, size: int, old=None, room: float = 4.0):
     """A (max_pieces, max_depth) covering ``scene`` with ``room`` x its pieces (preferring
     one ``step`` was already compiled for); ``old`` while it still covers with 20 % spare."""
-    needs = measure_needs(count_layers(scene), lambda: pieces_needed(scene, width=size, height=size),
-                          lambda m: depth_needed(scene, width=size, height=size, max_pieces=m))
+    needs = measure_needs(count_layers(scene), lambda: pieces_needed(scene, width=size, height=size))
     if old is not None and covers(old, needs) and needs[0] <= 0.8 * old[0]:
         return old
-    wanted = with_headroom(needs, room=room, depth_room=1.5)
+    wanted = with_headroom(needs, room=room)
     return compiled_budget(step, wanted if old is None else grow(old, wanted), needs)
 
 
