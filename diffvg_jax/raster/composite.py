@@ -186,7 +186,7 @@ def composite_tiled(layers: Layers, winding, slot_layer, height, width):
                            winding, slot_layer, height, width)
 
 
-def slot_paint(evenodd, colour, alpha, image_index, images, height, width):
+def slot_paint(evenodd, colour, alpha, image_index, images):
     """The per-layer paint of a flat list of layers as :func:`shade_slots` reads it:
     (aux, params). Index L (one past the last layer) is an empty slot: alpha 0.
 
@@ -248,5 +248,5 @@ def composite_slots(evenodd, colour, alpha, image_index, images, winding, slot_l
     slot_layer int32 (D, NT) as ``tiled_winding`` returns them: each tile composites only
     its own slots (:func:`shade_slots`).
     """
-    aux, params = slot_paint(evenodd, colour, alpha, image_index, images, height, width)
+    aux, params = slot_paint(evenodd, colour, alpha, image_index, images)
     return untile(shade_slots(winding, slot_layer, aux, params)[0], height, width)

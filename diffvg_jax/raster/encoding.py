@@ -16,7 +16,8 @@ counts, groups, paints), so every new drawing paid seconds to minutes of compila
                (:class:`Compositing`: op list, runs, aliased layers; :mod:`.compositing`)
 
 with E, L and I padded to *capacity classes* (2^k or 3 * 2^k), and static metadata: canvas
-size and the work budgets (``max_pieces``, ``max_depth``). The pipeline that renders it
+size and the work chunks (``max_pieces``, ``max_depth``: chunk sizes of the tiled
+pipeline's loops, a piece budget of the layered one). The pipeline that renders it
 (:mod:`.pipeline`) depends only on the canvas, the class and the budgets, so scenes of any
 structure in one class share one compiled program: flat scenes (every layer straight onto
 the canvas; groups may transform) go through the tiled pipeline, scenes with sub-layers

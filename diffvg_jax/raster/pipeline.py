@@ -47,7 +47,7 @@ def _render_tiled(enc: Encoding):
     for as many chunks as its deepest tile needs (exact whatever the budgets)."""
     num_layers = enc.evenodd.shape[0]
     images = enc.images if enc.images.shape[0] else None
-    aux, params = slot_paint(enc.evenodd, enc.colour, enc.alpha, enc.image_index, images, enc.height, enc.width)
+    aux, params = slot_paint(enc.evenodd, enc.colour, enc.alpha, enc.image_index, images)
     tiles = tiled_composite(enc.edges, enc.edge_layer, enc.evenodd, aux, params, shade_slots, num_layers=num_layers,
                             height=enc.height, width=enc.width, piece_chunk=enc.max_pieces,
                             depth_chunk=enc.max_depth)
