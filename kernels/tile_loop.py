@@ -36,7 +36,7 @@ import jax.numpy as jnp
 import numpy as np
 
 from .pieces import piece_deltas, piece_footprint, piece_plan, pieces_in_range
-from .tiles import TILE, delta_positions, materialise, prefix_sum_last, tile_grid
+from .tiles import TILE, delta_positions, materialise, prefix_sum_last, tile_grid, tile_membership
 
 
 class _Grid(NamedTuple):
@@ -94,11 +94,15 @@ def _valid(ch: _Chunk, grid: _Grid):
     return (ch.lay >= 0) & (ch.row >= 0) & (ch.row < grid.height) & (ch.col < grid.width)
 
 
+def _bin(ch: _Chunk, grid: _Grid):
+    """int32 (P, 2, 3): each delta's backdrop bin (0: columns < 0, the cover of edges left
+    of the canvas; k + 1: tile column k)."""
+    return jnp.where(ch.col < 0, 0, ch.col // grid.tile + 1)
+
+
 def _row_index(ch: _Chunk, grid: _Grid):
-    """int32 (P, 2, 3): each delta's cell of the backdrop table (bin 0: columns < 0, the
-    cover of edges left of the canvas; bin k + 1: tile column k); past the end if dropped."""
-    bin_ = jnp.where(ch.col < 0, 0, ch.col // grid.tile + 1)
-    return jnp.where(_valid(ch, grid), (bin_ * (grid.num_layers + 1) + ch.lay) * grid.height + ch.row,
+    """int32 (P, 2, 3): each delta's cell of the backdrop table; past the end if dropped."""
+    return jnp.where(_valid(ch, grid), (_bin(ch, grid) * (grid.num_layers + 1) + ch.lay) * grid.height + ch.row,
                      grid.rowsum_size)
 
 
@@ -119,10 +123,9 @@ def _tally(t: _Tally, ch: _Chunk, grid: _Grid) -> _Tally:
     L, nt, ntx, nty = grid.num_layers, grid.nt, grid.ntx, grid.nty
     inside, tile_id = _tile_of(ch, grid)
     act_idx = jnp.where(inside, ch.lay * nt + tile_id, L * nt).reshape(-1)
-    bin_ = jnp.where(ch.col < 0, 0, ch.col // grid.tile + 1)
     first_size = L * nty * (ntx + 1)
     first_idx = jnp.where(_valid(ch, grid) & (ch.row % grid.tile == 0),
-                          (ch.lay * nty + ch.row // grid.tile) * (ntx + 1) + bin_, first_size)
+                          (ch.lay * nty + ch.row // grid.tile) * (ntx + 1) + _bin(ch, grid), first_size)
     flat = ch.deltas.reshape(-1)
     return _Tally(t.active.at[act_idx].set(True, mode="drop"),
                   t.first.at[first_idx.reshape(-1)].add(jax.lax.stop_gradient(flat), mode="drop"),
@@ -169,13 +172,7 @@ def _layout(sub, sub_layer, ends, evenodd, grid: _Grid) -> _Layout:
     tally = _Tally(jnp.zeros((L * nt,), bool), jnp.zeros((L * nty * (ntx + 1),), dt),
                    jnp.zeros((grid.rowsum_size,), dt))
     tally, chunk0 = jax.lax.fori_loop(zero, num_pc, tally_chunk, (tally, chunk0))
-    # A tile no boundary crosses holds its layer iff the constant winding there is inside.
-    first = jnp.cumsum(tally.first.reshape(L, nty, ntx + 1), axis=2)[:, :, :ntx].reshape(L, nt)
-    w = jnp.round(first)
-    inside_shape = jnp.where(evenodd[:, None], jnp.abs(w - 2.0 * jnp.round(0.5 * w)), jnp.abs(w)) > 0.5
-    contributes = tally.active.reshape(L, nt) | inside_shape
-    rank = jnp.cumsum(contributes.astype(jnp.int32), axis=0) - 1
-    depth_need = jnp.sum(contributes, axis=0).astype(jnp.int32)
+    contributes, rank, depth_need = tile_membership(tally.active.reshape(L, nt), tally.first, evenodd, nty, ntx)
     slots = grid.max_chunks * grid.depth_chunk * nt
     tiles = jnp.arange(nt, dtype=jnp.int32)[None, :]
     where = jnp.where(contributes, rank * nt + tiles, slots).reshape(-1)
