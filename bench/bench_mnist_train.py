@@ -68,12 +68,14 @@ def main(argv=None):
                     help="precision of the parameters in the weights file (float16: half the size)")
     ap.add_argument("--no-alpha", action="store_true",
                     help="opaque strokes (ModelConfig(learn_alpha=False)): no stroke can fade to nothing")
+    ap.add_argument("--min-alpha", type=float, default=0.0,
+                    help="lowest learned opacity (ModelConfig.min_alpha): no stroke can die")
     args = ap.parse_args(argv)
 
     data = load_mnist(args.data)
     x_all = data.x_train.astype(np.float32) / 255.0
     x_train, x_val = x_all[:-HELD_OUT], x_all[-HELD_OUT:][:args.eval_limit]
-    mcfg = mv.ModelConfig(learn_alpha=not args.no_alpha)
+    mcfg = mv.ModelConfig(learn_alpha=not args.no_alpha, min_alpha=args.min_alpha)
     tcfg = mv.TrainConfig(learning_rate=args.lr, beta=args.beta)
     trainer = mv.Trainer(mcfg, tcfg)
     init_info = None

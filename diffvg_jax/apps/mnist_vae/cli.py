@@ -74,6 +74,8 @@ def build_parser() -> argparse.ArgumentParser:
     g.add_argument("--min-width", type=float, default=m.min_width, help="thinnest stroke, pixels")
     g.add_argument("--max-width", type=float, default=m.max_width, help="widest stroke, pixels")
     g.add_argument("--no-alpha", action="store_true", help="opaque strokes (no learned opacity)")
+    g.add_argument("--min-alpha", type=float, default=m.min_alpha,
+                   help="lowest learned stroke opacity, in [0, 1)")
     g.add_argument("--max-pieces", type=int, default=m.max_pieces, help="renderer work bound")
     g.add_argument("--curve-pieces", type=int, default=m.curve_pieces,
                    help="renderer line pieces per cubic segment")
@@ -93,6 +95,7 @@ def configs_from_args(args) -> Tuple[ModelConfig, TrainConfig]:
     mcfg = ModelConfig(latent_dim=args.latent_dim, num_paths=args.paths, num_segments=args.segments,
                        hidden=args.hidden, enc_features=tuple(args.enc_features), variational=not args.ae,
                        min_width=args.min_width, max_width=args.max_width, learn_alpha=not args.no_alpha,
+                       min_alpha=args.min_alpha,
                        max_pieces=args.max_pieces, curve_pieces=args.curve_pieces)
     tcfg = TrainConfig(learning_rate=args.lr, batch_size=args.batch_size, beta=args.beta,
                        recon_loss=args.loss, seed=args.seed)

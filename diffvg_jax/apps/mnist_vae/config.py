@@ -24,6 +24,8 @@ class ModelConfig:
       variational: True for a VAE (mu and log-variance heads), False for a plain AE.
       min_width, max_width: stroke width range in pixels (a sigmoid maps into it).
       learn_alpha: learn one opacity per stroke (else every stroke is opaque).
+      min_alpha: lowest learnt opacity, in [0, 1). Above 0 no stroke can fade to nothing,
+        which keeps every stroke alive (and drawing) during training.
       margin: control points lie in [margin, canvas - margin] pixels.
       canvas: image side in pixels (28 for MNIST).
       max_pieces: static budget of unit boundary pieces per digit (``render.pieces_per_digit``
@@ -43,6 +45,7 @@ class ModelConfig:
     min_width: float = 1.0
     max_width: float = 3.0
     learn_alpha: bool = True
+    min_alpha: float = 0.0
     margin: float = 2.0
     canvas: int = 28
     max_pieces: int = 2048
@@ -60,6 +63,8 @@ class ModelConfig:
         if not 0 < self.min_width <= self.max_width:
             raise ValueError(f"ModelConfig: need 0 < min_width <= max_width, got "
                              f"{self.min_width}, {self.max_width}")
+        if not 0 <= self.min_alpha < 1:
+            raise ValueError(f"ModelConfig.min_alpha must be in [0, 1), got {self.min_alpha}")
         if not 0 <= self.margin < self.canvas / 2:
             raise ValueError(f"ModelConfig.margin must be in [0, canvas/2), got {self.margin}")
 

@@ -18,7 +18,7 @@ class Strokes(NamedTuple):
 
     points: float32 (..., K, 1 + 3S, 2) control points in pixels (x right, y down).
     widths: float32 (..., K) stroke widths in pixels.
-    alphas: float32 (..., K) stroke opacities in (0, 1] (exactly 1 without learn_alpha).
+    alphas: float32 (..., K) stroke opacities in (min_alpha, 1] (exactly 1 without learn_alpha).
     """
 
     points: jax.Array
@@ -69,7 +69,8 @@ class Decoder(nn.Module):
         raw_w = nn.Dense(cfg.num_paths, name="widths")(h)
         widths = cfg.min_width + (cfg.max_width - cfg.min_width) * jax.nn.sigmoid(raw_w)
         if cfg.learn_alpha:
-            alphas = jax.nn.sigmoid(nn.Dense(cfg.num_paths, name="alphas")(h))
+            raw_alpha = nn.Dense(cfg.num_paths, name="alphas")(h)
+            alphas = cfg.min_alpha + (1.0 - cfg.min_alpha) * jax.nn.sigmoid(raw_alpha)
         else:
             alphas = jnp.ones((b, cfg.num_paths), jnp.float32)
         return Strokes(points, widths, alphas)
