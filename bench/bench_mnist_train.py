@@ -68,8 +68,8 @@ def main(argv=None):
                     help="precision of the parameters in the weights file (float16: half the size)")
     ap.add_argument("--no-alpha", action="store_true",
                     help="opaque strokes (ModelConfig(learn_alpha=False)): no stroke can fade to nothing")
-    ap.add_argument("--min-alpha", type=float, default=0.0,
-                    help="lowest learned opacity (ModelConfig.min_alpha): no stroke can die")
+    ap.add_argument("--min-alpha", type=float, default=mv.ModelConfig.min_alpha,
+                    help="lowest learned opacity (ModelConfig.min_alpha, the shipped weights: 0.5): no stroke can die")
     args = ap.parse_args(argv)
 
     data = load_mnist(args.data)

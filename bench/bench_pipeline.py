@@ -12,8 +12,12 @@ measured in the same process):
   emoji     every file of ../shared/realworld/fxemoji at 512 px in ONE process: first
             render_svg (compile included, shared programs after the first file), warm
             forward and forward+backward (eager jax.grad), skia-python forward.
+  files     each SVG of --svg (e.g. the Ghostscript tiger, which shared/ does not hold) at
+            512 px in a FRESH process: first render_svg, first jax.grad, then warm forward
+            and jax.grad, eager and in the plain jit idiom, and skia-python forward.
 
 Usage: python bench/bench_pipeline.py [--sections first,idioms,emoji] [--repeat 5] [--emoji-limit N]
+       python bench/bench_pipeline.py --sections files --svg Ghostscript_Tiger.svg
 Needs: pip install skia-python (bench only)
 """
 from __future__ import annotations
@@ -60,6 +64,57 @@ t = time.perf_counter()
 jax.block_until_ready(dv.svg.render_svg(open({path!r}).read(), 512, 512))
 print(time.perf_counter() - t, time.perf_counter() - t0)
 """
+
+
+ONE_FILE = """
+import json, sys, time
+t0 = time.perf_counter()
+sys.path.insert(0, {here!r})
+import numpy as np
+import diffvg_jax as dv
+import jax, jax.numpy as jnp
+from bench_render import median_time, skia_time
+path, size, repeat = {path!r}, {size}, {repeat}
+text = open(path).read()
+t = time.perf_counter()
+jax.block_until_ready(dv.svg.render_svg(text, size, size))
+first = time.perf_counter() - t
+scene = dv.load_svg(path)
+sx, sy = size / scene.width, size / scene.height
+scaled = dv.Scene(children=(dv.Group(children=scene.children, transform=np.diag([sx, sy, 1.0]).astype(np.float32)),),
+                  background=scene.background)
+loss = lambda s: jnp.mean(dv.render(s, width=size, height=size))
+t = time.perf_counter()
+jax.block_until_ready(jax.grad(loss)(scaled))
+first_grad = time.perf_counter() - t
+plain = jax.jit(lambda s: dv.render(s, width=size, height=size))
+plain_grad = jax.jit(jax.grad(loss))
+jax.block_until_ready(plain(scaled)); jax.block_until_ready(plain_grad(scaled))
+row = dict(first=first, first_grad=first_grad,
+           fwd=median_time(lambda: dv.render(scaled, width=size, height=size), repeat),
+           grad=median_time(lambda: jax.grad(loss)(scaled), repeat),
+           plain_fwd=median_time(lambda: plain(scaled), repeat), plain_grad=median_time(lambda: plain_grad(scaled), repeat),
+           skia=skia_time(text, size, repeat))
+print(json.dumps(row))
+"""
+
+
+def section_files(args):
+    print("\n## Single files at 512 px, fresh process each (first calls s; warm ms)\n")
+    print("| file | first render_svg s | first jax.grad s | skia fwd ms | eager fwd ms | eager jax.grad ms | "
+          "plain jit fwd ms | plain jit fwd+bwd ms | fwd / skia | plain fwd / skia |")
+    print("|---|---|---|---|---|---|---|---|---|---|")
+    for path in args.svg:
+        out = subprocess.run([sys.executable, "-c", ONE_FILE.format(here=HERE, path=os.path.abspath(path), size=512,
+                                                                    repeat=args.repeat)],
+                             capture_output=True, text=True, check=True)
+        r = json.loads(out.stdout.strip().splitlines()[-1])
+        sk = r["skia"]
+        ratio = (lambda x: f"{x / sk:.1f}x") if sk else (lambda x: "n/a")
+        print(f"| {os.path.basename(path)} | {r['first']:.1f} | {r['first_grad']:.1f} | "
+              f"{sk * 1e3 if sk else float('nan'):.1f} | {r['fwd'] * 1e3:.0f} | {r['grad'] * 1e3:.0f} | "
+              f"{r['plain_fwd'] * 1e3:.0f} | {r['plain_grad'] * 1e3:.0f} | {ratio(r['fwd'])} | {ratio(r['plain_fwd'])} |",
+              flush=True)
 
 
 def fresh(code: str):
@@ -154,13 +209,15 @@ def main():
     ap.add_argument("--scenes", default="painterly-224,clipdraw-224,svg-512")
     ap.add_argument("--repeat", type=int, default=5)
     ap.add_argument("--emoji-limit", type=int, default=150)
+    ap.add_argument("--svg", nargs="*", default=[], help="SVG files for the 'files' section")
     ap.add_argument("--fast-compile", action="store_true", help="dv.prefer_fast_compilation() in this process")
     args = ap.parse_args()
     if args.fast_compile:
         import diffvg_jax as dv
         dv.prefer_fast_compilation()
     for name in args.sections.split(","):
-        {"first": section_first, "idioms": section_idioms, "emoji": section_emoji}[name](args)
+        {"first": section_first, "idioms": section_idioms, "emoji": section_emoji,
+         "files": section_files}[name](args)
 
 
 if __name__ == "__main__":

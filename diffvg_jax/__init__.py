@@ -6,7 +6,7 @@ Public API (see README.md):
   rendering     render(scene or encoding, *, width, height, ...); encode, encode_batch,
                 Encoding (scenes as data: one compiled program per capacity class);
                 pieces_needed, depth_needed (static
-                budgets inside your own jit); keep_freed_memory (faster CPU runs),
+                budgets inside your own jit); keep_freed_memory (faster CPU runs; applied on import),
                 enable_compilation_cache (compiled programs kept on disk),
                 prefer_fast_compilation (XLA:CPU flags: first calls 2-5x faster)
   SVG           load_svg, save_svg (module diffvg_jax.svg)
@@ -20,7 +20,10 @@ from .scene import (Scene, Group, Path, Circle, Ellipse, Rect, Polygon, Polyline
                     LinearGradient, RadialGradient, rgba, replace, identity_transform, ClipPath, Mask,
                     Pattern, ImagePaint)
 from .raster import Encoding, depth_needed, encode, encode_batch, pieces_needed, render
-from .runtime import enable_compilation_cache, keep_freed_memory, prefer_fast_compilation
+from .runtime import (enable_compilation_cache, keep_freed_memory, keep_freed_memory_unless_opted_out,
+                      prefer_fast_compilation)
+
+keep_freed_memory_unless_opted_out()   # faster jitted calls on CPU; DIFFVG_JAX_KEEP_FREED_MEMORY=0 opts out
 
 __version__ = "0.1.0"
 

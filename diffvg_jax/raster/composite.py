@@ -209,20 +209,21 @@ def slot_paint(evenodd, colour, alpha, image_index, images):
     return (eo, index), (colour[:, :3], scale, jnp.concatenate([tiled, jnp.ones_like(tiled[:1])]))
 
 
-def shade_slots(winding, slot_layer, aux, params):
+def shade_slots(winding, slot_layer, tiles, aux, params):
     """A chunk of slots per tile composited over transparent black, bottom first, with the
-    closed form of :func:`composite`: (colour float (NT, T, T, 4) premultiplied RGBA,
-    transmittance prod(1 - alpha) float (NT, T, T)).
+    closed form of :func:`composite`: (colour float (B, T, T, 4) premultiplied RGBA,
+    transmittance prod(1 - alpha) float (B, T, T)).
 
-    winding float (K, NT, T, T) and slot_layer int32 (K, NT) as ``tiled_winding`` returns
-    them (layer L: an empty slot); aux, params from :func:`slot_paint`.
+    winding float (K, B, T, T) and slot_layer int32 (K, B) for B tiles (their ids int32
+    (B,) in ``tiles``: where raster paints are read), as ``tiled_winding`` or
+    ``tiled_composite`` give them (layer L: an empty slot); aux, params from :func:`slot_paint`.
     """
     (eo, index), (rgb, scale, tiled) = aux, params
     # One path for both rules: even-odd folds the winding into [-1, 1], where nonzero's
     # min(|w|, 1) is the identity (fill_rule_coverage's two formulas, one VJP).
     folded = jnp.where(eo[slot_layer][..., None, None], winding - 2.0 * jnp.round(0.5 * winding), winding)
     a = fill_rule_coverage(folded, "nonzero") * scale[slot_layer][..., None, None]
-    rgb = rgb[slot_layer]                                                                 # (K, NT, 3)
+    rgb = rgb[slot_layer]                                                                 # (K, B, 3)
     if tiled is None:  # solid paints only: one colour per slot
         trans = _transmittance(a)
         w = a * trans
@@ -231,8 +232,7 @@ def shade_slots(winding, slot_layer, aux, params):
         return jnp.einsum("dtyx,dtc->tyxc", w, rgba), trans[0] * (1.0 - a[0])
     # Layers with a paint raster multiply it in, tile by tile (solid layers and empty slots
     # read the all-ones raster).
-    tiles = jnp.arange(slot_layer.shape[1])[None, :]
-    img = tiled[index[slot_layer], tiles]                                                 # (K, NT, T, T, 4)
+    img = tiled[index[slot_layer], tiles[None, :]]                                        # (K, B, T, T, 4)
     a = a * img[..., 3]
     trans = _transmittance(a)
     w = a * trans
@@ -249,4 +249,5 @@ def composite_slots(evenodd, colour, alpha, image_index, images, winding, slot_l
     its own slots (:func:`shade_slots`).
     """
     aux, params = slot_paint(evenodd, colour, alpha, image_index, images)
-    return untile(shade_slots(winding, slot_layer, aux, params)[0], height, width)
+    tiles = jnp.arange(slot_layer.shape[1], dtype=jnp.int32)
+    return untile(shade_slots(winding, slot_layer, tiles, aux, params)[0], height, width)

@@ -6,18 +6,21 @@ render pays page faults on all of its temporaries again: measured on a 2-core ma
 224 x 224 forward+backward render went from 49 ms to 39 ms with this setting. The price is
 that the process keeps its peak heap after a computation instead of returning it.
 
-Not applied on import (it changes the whole process); the command-line tools and the
-benchmarks call it, and so can notebooks and scripts.
+Applied when ``diffvg_jax`` is imported (a plain ``jax.jit(dv.render)`` loop is what users
+write, and it should not pay the page faults); set the environment variable
+``DIFFVG_JAX_KEEP_FREED_MEMORY=0`` before the import to leave glibc as it is.
 """
 from __future__ import annotations
 
 import ctypes
 import ctypes.util
+import os
 import sys
 
 _M_TRIM_THRESHOLD = -1
 _M_MMAP_THRESHOLD = -3
 _applied = False
+OPT_OUT = "DIFFVG_JAX_KEEP_FREED_MEMORY"
 
 
 def keep_freed_memory() -> bool:
@@ -41,3 +44,11 @@ def keep_freed_memory() -> bool:
     ok = mallopt(_M_MMAP_THRESHOLD, 1 << 30) == 1 and mallopt(_M_TRIM_THRESHOLD, (1 << 31) - 1) == 1
     _applied = ok
     return ok
+
+
+def keep_freed_memory_unless_opted_out() -> bool:
+    """:func:`keep_freed_memory`, unless the environment sets ``DIFFVG_JAX_KEEP_FREED_MEMORY=0``
+    (what ``import diffvg_jax`` calls)."""
+    if os.environ.get(OPT_OUT, "1").strip().lower() in ("0", "false", "no", "off"):
+        return False
+    return keep_freed_memory()

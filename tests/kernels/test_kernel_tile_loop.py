@@ -18,7 +18,7 @@ from diffvg_jax.kernels.tiles import untile
 from test_kernel_tiles import H, W, edges_of, scene_polys
 
 
-def shade(winding, slot_layer, aux, params):
+def shade(winding, slot_layer, tiles, aux, params):
     """Solid colours, the fill rule per layer: the contract ``tiled_composite`` documents."""
     evenodd = aux
     rgb, alpha = params
@@ -53,16 +53,18 @@ def dense_image(edges, ids, evenodd, rgb, alpha, L):
     return out
 
 
-def loop_image(edges, ids, evenodd, rgb, alpha, L, piece_chunk, depth_chunk):
+def loop_image(edges, ids, evenodd, rgb, alpha, L, piece_chunk, depth_chunk, tile_batch=None):
     eo = jnp.concatenate([jnp.asarray(evenodd), jnp.zeros(1, bool)])
     tiles = tiled_composite(edges, ids, evenodd, eo, (rgb, alpha), shade, num_layers=L, height=H, width=W,
-                            piece_chunk=piece_chunk, depth_chunk=depth_chunk)
+                            piece_chunk=piece_chunk, depth_chunk=depth_chunk, tile_batch=tile_batch)
     return untile(tiles, H, W)
 
 
-# (piece_chunk, depth_chunk): one chunk of each; many piece chunks; one slot at a time;
-# both chunked and a chunk that does not divide the layers.
-CHUNKS = [(4096, 8), (97, 8), (4096, 1), (128, 3)]
+# (piece_chunk, depth_chunk, tile_batch): one chunk of each, all 9 tiles in one batch; many
+# piece chunks, one tile per batch; one slot at a time in batches of 4 tiles (the last
+# batch of each level part empty); chunks that do not divide the layers, every tile in
+# each batch (tiles with fewer chunks than the deepest get empty slots).
+CHUNKS = [(4096, 8, None), (97, 8, 1), (4096, 1, 4), (128, 3, None)]
 
 
 @pytest.mark.parametrize("chunks", CHUNKS)
@@ -125,7 +127,7 @@ def test_batched_scenes_of_different_depth_and_pieces():
 
 def test_bad_chunks_are_named():
     edges, ids = edges_of([(0, np.array([[1.0, 1.0], [5.0, 1.0], [3.0, 4.0]]))])
-    for name in ("piece_chunk", "depth_chunk"):
+    for name in ("piece_chunk", "depth_chunk", "tile_batch"):
         kw = dict(piece_chunk=64, depth_chunk=1)
         kw[name] = 0
         with pytest.raises(ValueError, match=name):

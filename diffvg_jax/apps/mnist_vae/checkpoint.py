@@ -12,7 +12,7 @@ import jax
 import jax.numpy as jnp
 import numpy as np
 
-from .config import ModelConfig, TrainConfig, config_dict
+from .config import ModelConfig, TrainConfig, config_dict, model_config_dict_of_file
 from .train import TrainState
 
 __all__ = ["CheckpointError", "CHECKPOINT_FORMAT", "CHECKPOINT_NAME", "save_checkpoint", "read_checkpoint_configs",
@@ -66,7 +66,8 @@ def read_msgpack(path, fmt: str, what: str) -> dict:
 def read_checkpoint_configs(path) -> Tuple[dict, dict, dict]:
     """(model_config, train_config, raw state dict) from a checkpoint file."""
     payload = read_msgpack(path, CHECKPOINT_FORMAT, "mnist_vae checkpoint")
-    return json.loads(payload["model_config"]), json.loads(payload["train_config"]), payload["state"]
+    return (model_config_dict_of_file(json.loads(payload["model_config"])), json.loads(payload["train_config"]),
+            payload["state"])
 
 
 def load_checkpoint(path, template: TrainState, mcfg: ModelConfig) -> Tuple[TrainState, dict]:

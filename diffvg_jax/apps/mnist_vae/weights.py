@@ -14,7 +14,7 @@ import jax.numpy as jnp
 import numpy as np
 
 from .checkpoint import CheckpointError, read_msgpack, write_msgpack
-from .config import ModelConfig, TrainConfig, config_dict
+from .config import ModelConfig, TrainConfig, config_dict, model_config_dict_of_file
 from .model import VectorVAE
 from .render import make_renderer
 from .train import TrainState, make_decode, make_encode, make_reconstruct
@@ -55,7 +55,7 @@ def load_weights(path) -> Tuple[ModelConfig, TrainConfig, dict, dict]:
     unreadable file or another format.
     """
     payload = read_msgpack(path, WEIGHTS_FORMAT, "mnist_vae weights file")
-    mcfg = ModelConfig(**json.loads(payload["model_config"]))
+    mcfg = ModelConfig(**model_config_dict_of_file(json.loads(payload["model_config"])))
     tcfg = TrainConfig(**json.loads(payload["train_config"]))
     params = jax.tree_util.tree_map(lambda a: jnp.asarray(np.asarray(a, np.float32)), payload["params"])
     return mcfg, tcfg, params, json.loads(payload["info"])

@@ -78,7 +78,8 @@ def test_decoder_ranges_even_for_extreme_latents(trainer):
         assert np.all(np.isfinite(a))
     assert np.all(s.points >= cfg.margin) and np.all(s.points <= cfg.canvas - cfg.margin)
     assert np.all(s.widths >= cfg.min_width) and np.all(s.widths <= cfg.max_width)
-    assert np.all(s.alphas >= 0) and np.all(s.alphas <= 1)
+    assert np.all(s.alphas >= cfg.min_alpha) and np.all(s.alphas <= 1)
+    assert cfg.min_alpha == 0.5 and float(jnp.min(s.alphas)) < 0.55   # the bound is reached, not a margin
     # the random initial network must not put every point in one place
     assert float(jnp.std(s.points[:5])) > 0.05
 
@@ -159,6 +160,26 @@ def test_checkpoint_from_other_config_is_refused(tmp_path, trainer):
         mv.load_checkpoint(path, template, other)
 
 
+def test_files_from_before_min_alpha_load_with_opacity_down_to_zero(tmp_path, trainer):
+    """A weights or checkpoint file written before ModelConfig.min_alpha existed was trained
+    with opacities in (0, 1]: it loads as min_alpha 0, not as today's default."""
+    import flax.serialization
+    unbounded = mv.ModelConfig(**{**mv.config_dict(TINY), "min_alpha": 0.0, "enc_features": (8,)})
+    for save, name in ((lambda p: mv.save_weights(p, trainer.state.params, unbounded, TRAIN), "w.msgpack"),
+                       (lambda p: mv.save_checkpoint(p, trainer.state, unbounded, TRAIN), "c.msgpack")):
+        path = tmp_path / name
+        save(path)
+        payload = flax.serialization.msgpack_restore(path.read_bytes())
+        stored = json.loads(payload["model_config"])
+        del stored["min_alpha"]
+        payload["model_config"] = json.dumps(stored)
+        path.write_bytes(flax.serialization.msgpack_serialize(payload))
+    assert mv.load_weights(tmp_path / "w.msgpack")[0] == unbounded
+    mv.load_checkpoint(tmp_path / "c.msgpack", trainer.state, unbounded)          # accepted as it was
+    with pytest.raises(mv.CheckpointError, match=r"min_alpha: checkpoint 0.0 vs requested 0.5"):
+        mv.load_checkpoint(tmp_path / "c.msgpack", trainer.state, TINY)
+
+
 def test_garbage_checkpoint_is_refused(tmp_path, trainer):
     bad = tmp_path / "bad.msgpack"
     bad.write_bytes(b"\x00\x01 definitely not msgpack \xff")
@@ -230,3 +251,5 @@ def test_config_validation():
         mv.TrainConfig(recon_loss="l1")
     with pytest.raises(ValueError, match="num_paths"):
         mv.ModelConfig(num_paths=0)
+    with pytest.raises(ValueError, match="min_alpha"):
+        mv.ModelConfig(min_alpha=1.0)
