@@ -69,7 +69,7 @@ def main(argv=None):
     ap.add_argument("--no-alpha", action="store_true",
                     help="opaque strokes (ModelConfig(learn_alpha=False)): no stroke can fade to nothing")
     ap.add_argument("--min-alpha", type=float, default=mv.ModelConfig.min_alpha,
-                    help="lowest learned opacity (ModelConfig.min_alpha, the shipped weights: 0.5): no stroke can die")
+                    help="lowest learned opacity (ModelConfig.min_alpha; the shipped weights were fine-tuned with 0.5): no stroke can die")
     args = ap.parse_args(argv)
 
     data = load_mnist(args.data)

@@ -25,8 +25,10 @@ class ModelConfig:
       min_width, max_width: stroke width range in pixels (a sigmoid maps into it).
       learn_alpha: learn one opacity per stroke (else every stroke is opaque).
       min_alpha: lowest learnt opacity, in [0, 1). Above 0 no stroke can fade to nothing,
-        which keeps every stroke drawing: with 0.5 the shipped weights went from 84 % to
-        93 % of reconstructions a classifier recognises (``notes/mnist.md``).
+        which keeps every stroke drawing: fine-tuned with 0.5, the shipped weights went
+        from 84 % to 93 % of reconstructions a classifier recognises (``notes/mnist.md``).
+        The default stays 0: from a random start, 0.5 was not tried beyond a few steps
+        (where it learns slower: every stroke starts visible).
       margin: control points lie in [margin, canvas - margin] pixels.
       canvas: image side in pixels (28 for MNIST).
       max_pieces: static budget of unit boundary pieces per digit (``render.pieces_per_digit``
@@ -46,7 +48,7 @@ class ModelConfig:
     min_width: float = 1.0
     max_width: float = 3.0
     learn_alpha: bool = True
-    min_alpha: float = 0.5
+    min_alpha: float = 0.0
     margin: float = 2.0
     canvas: int = 28
     max_pieces: int = 2048

@@ -78,10 +78,21 @@ def test_decoder_ranges_even_for_extreme_latents(trainer):
         assert np.all(np.isfinite(a))
     assert np.all(s.points >= cfg.margin) and np.all(s.points <= cfg.canvas - cfg.margin)
     assert np.all(s.widths >= cfg.min_width) and np.all(s.widths <= cfg.max_width)
-    assert np.all(s.alphas >= cfg.min_alpha) and np.all(s.alphas <= 1)
-    assert cfg.min_alpha == 0.5 and float(jnp.min(s.alphas)) < 0.55   # the bound is reached, not a margin
+    assert np.all(s.alphas >= 0) and np.all(s.alphas <= 1)
     # the random initial network must not put every point in one place
     assert float(jnp.std(s.points[:5])) > 0.05
+
+
+def test_min_alpha_bounds_the_opacities():
+    import dataclasses
+    cfg = dataclasses.replace(TINY, min_alpha=0.5)
+    model = mv.VectorVAE(cfg)
+    params = mv.init_state(model, TRAIN).params
+    z = jnp.concatenate([jax.random.normal(jax.random.PRNGKey(1), (5, cfg.latent_dim)),
+                         jnp.full((1, cfg.latent_dim), 1e4), jnp.full((1, cfg.latent_dim), -1e4)])
+    alphas = np.asarray(model.apply(params, z, method=mv.VectorVAE.decode).alphas)
+    assert np.all(alphas >= 0.5) and np.all(alphas <= 1)
+    assert alphas.min() < 0.55 and alphas.max() > 0.95   # both ends reached, not a margin
 
 
 def test_opaque_strokes_without_learned_alpha():
@@ -164,7 +175,9 @@ def test_files_from_before_min_alpha_load_with_opacity_down_to_zero(tmp_path, tr
     """A weights or checkpoint file written before ModelConfig.min_alpha existed was trained
     with opacities in (0, 1]: it loads as min_alpha 0, not as today's default."""
     import flax.serialization
-    unbounded = mv.ModelConfig(**{**mv.config_dict(TINY), "min_alpha": 0.0, "enc_features": (8,)})
+    import dataclasses
+    unbounded = dataclasses.replace(TINY, min_alpha=0.0)
+    bounded = dataclasses.replace(TINY, min_alpha=0.5)
     for save, name in ((lambda p: mv.save_weights(p, trainer.state.params, unbounded, TRAIN), "w.msgpack"),
                        (lambda p: mv.save_checkpoint(p, trainer.state, unbounded, TRAIN), "c.msgpack")):
         path = tmp_path / name
@@ -177,7 +190,7 @@ def test_files_from_before_min_alpha_load_with_opacity_down_to_zero(tmp_path, tr
     assert mv.load_weights(tmp_path / "w.msgpack")[0] == unbounded
     mv.load_checkpoint(tmp_path / "c.msgpack", trainer.state, unbounded)          # accepted as it was
     with pytest.raises(mv.CheckpointError, match=r"min_alpha: checkpoint 0.0 vs requested 0.5"):
-        mv.load_checkpoint(tmp_path / "c.msgpack", trainer.state, TINY)
+        mv.load_checkpoint(tmp_path / "c.msgpack", trainer.state, bounded)
 
 
 def test_garbage_checkpoint_is_refused(tmp_path, trainer):
