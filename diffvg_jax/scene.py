@@ -93,11 +93,12 @@ def _getter(names):
 def _pytree(cls):
     """Register a frozen dataclass as a pytree: fields with metadata static=True are meta.
 
-    Unflattening skips ``__post_init__`` when every data leaf is a float array or a tracer:
-    the meta fields were checked when the node was built, and the checks would only repeat
-    (on a scene of a few hundred shapes they cost ~25 ms per ``jax.grad`` call, the time of
-    the whole backward pass). Other leaves (numbers, NumPy, nested nodes) go through the
-    constructor as before.
+    Unflattening skips ``__post_init__`` when every data child is ready as it is (a float
+    array, a tracer, None or an already built node, see ``_ready``): the meta fields were
+    checked when the node was built, and the checks would only repeat (on a scene of a few
+    hundred shapes they cost ~25 ms per ``jax.grad`` call, the time of the whole backward
+    pass). Other children (numbers, lists, NumPy or integer arrays, tuples of children) go
+    through the constructor as before.
     """
     fields = dataclasses.fields(cls)
     meta = tuple(f.name for f in fields if f.metadata.get("static"))
