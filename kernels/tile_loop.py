@@ -226,27 +226,30 @@ class _Batch(NamedTuple):
     tile: jax.Array    # int32 (B,): the item's tile; NT for an empty item
     chunk: jax.Array   # int32 (B,): its depth chunk (slots chunk * K .. chunk * K + K - 1)
     layer: jax.Array   # int32 (K, B): the layer in each slot (L: empty)
+    item: jax.Array    # int32 (NT + 1,): each tile's item in the batch (-1: not in it)
 
 
 def _batch(lay: _Layout, j, grid: _Grid) -> _Batch:
     """Batch ``j`` (int32 ()) of the work list: the tiles of level i at positions
-    (j - first batch of level i) * B .. + B - 1, each with its chunk i from the top."""
+    (j - first batch of level i) * B .. + B - 1, each with its chunk i from the top.
+    Dense grids: level j, item b = tile b (tiles with fewer chunks get empty slots)."""
     B, K, nt = grid.batch, grid.depth_chunk, grid.nt
     if grid.dense:
+        level = j
         tile = jnp.arange(nt, dtype=jnp.int32)
-        chunk = jnp.maximum(lay.chunks - 1 - j, 0)
-        slot = (chunk[None, :] * K + jnp.arange(K, dtype=jnp.int32)[:, None]) * nt + tile[None, :]
-        layer = lay.layer_at[jnp.where((lay.chunks > j)[None, :], slot, lay.layer_at.shape[0] - 1)]
-        return _Batch(tile, chunk, layer)
-    level = jnp.sum(lay.batch_end <= j).astype(jnp.int32)
-    first = jnp.where(level > 0, lay.batch_end[jnp.maximum(level - 1, 0)], 0)
-    pos = (j - first) * B + jnp.arange(B, dtype=jnp.int32)
-    valid = pos < lay.level_size[jnp.minimum(level, grid.max_chunks - 1)]
-    tile = jnp.where(valid, lay.order[jnp.minimum(pos, nt + B - 1)], nt)
+        valid = lay.chunks > j
+        item = jnp.arange(nt + 1, dtype=jnp.int32)
+    else:
+        level = jnp.sum(lay.batch_end <= j).astype(jnp.int32)
+        first = jnp.where(level > 0, lay.batch_end[jnp.maximum(level - 1, 0)], 0)
+        pos = (j - first) * B + jnp.arange(B, dtype=jnp.int32)
+        valid = pos < lay.level_size[jnp.minimum(level, grid.max_chunks - 1)]
+        tile = jnp.where(valid, lay.order[jnp.minimum(pos, nt + B - 1)], nt)
+        item = jnp.full((nt + 1,), -1, jnp.int32).at[tile].set(jnp.arange(B, dtype=jnp.int32))
     chunk = jnp.where(valid, lay.chunks[jnp.minimum(tile, nt - 1)] - 1 - level, 0)
     slot = (chunk[None, :] * K + jnp.arange(K, dtype=jnp.int32)[:, None]) * nt + tile[None, :]
     layer = lay.layer_at[jnp.where(valid[None, :], slot, lay.layer_at.shape[0] - 1)]
-    return _Batch(tile, chunk, layer)
+    return _Batch(tile, chunk, layer, item)
 
 
 def _local_index(ch: _Chunk, lay: _Layout, batch: _Batch, grid: _Grid):
@@ -255,10 +258,7 @@ def _local_index(ch: _Chunk, lay: _Layout, batch: _Batch, grid: _Grid):
     K, B, nt, T = grid.depth_chunk, grid.batch, grid.nt, grid.tile
     inside, tile_id = _tile_of(ch, grid)
     tile_id = jnp.clip(tile_id, 0, nt - 1)
-    if grid.dense:
-        item = tile_id
-    else:
-        item = jnp.full((nt + 1,), -1, jnp.int32).at[batch.tile].set(jnp.arange(B, dtype=jnp.int32))[tile_id]
+    item = batch.item[tile_id]
     r = lay.rank[jnp.clip(ch.lay, 0, grid.num_layers - 1) * nt + tile_id] - batch.chunk[jnp.maximum(item, 0)] * K
     ok = inside & (item >= 0) & (r >= 0) & (r < K)
     return jnp.where(ok, ((r * B + item) * T + ch.row % T) * T + ch.col % T, K * B * T * T).reshape(-1)

@@ -210,21 +210,31 @@ def slot_paint(evenodd, colour, alpha, image_index, images):
 
 
 # Up to this many slots per call, "over" is written out slot by slot (one fused loop of
-# elementwise work); beyond, a scan and a dot_general (smaller programs). On fxemoji at
-# 512 px the dot_general's operand transpose and the scan's steps were a third of the shading.
+# elementwise work); beyond, a scan and a contraction (smaller programs). On fxemoji at
+# 512 px the dot_general's operand transpose and the scan's steps were a third of the
+# shading. (A hand-written VJP of the unrolled loop was tried: no faster than autodiff's.)
 UNROLL_SLOTS = 16
 
 
-def _over_unrolled(a, rgba):
-    """(colour float (B, T, T, 4), prod(1 - a) float (B, T, T)) of slots a float (K, B, T, T)
-    with colours rgba float (K, B, 4) (alpha channel 1), bottom first, composited with "over".
-    (A hand-written VJP of this loop was tried: no faster than autodiff's.)"""
-    colour = jnp.zeros(a.shape[1:] + (4,), a.dtype)
-    trans = jnp.ones(a.shape[1:], a.dtype)
-    for k in reversed(range(a.shape[0])):    # top slot first: trans is the light above slot k
-        colour = colour + (a[k] * trans)[..., None] * rgba[k][:, None, None, :]
-        trans = trans * (1.0 - a[k])
-    return colour, trans
+def _over_slots(a, colour):
+    """Slots composited with "over", bottom first: (colour float (B, T, T, 4) premultiplied,
+    prod(1 - a) float (B, T, T)), for a float (K, B, T, T) and straight colours float
+    (K, B, T, T, 4) or (K, B, 1, 1, 4) (alpha channel 1)."""
+    if a.shape[0] <= UNROLL_SLOTS:    # top slot first: trans is the light above slot k
+        out = jnp.zeros(a.shape[1:] + (4,), a.dtype)
+        trans = jnp.ones(a.shape[1:], a.dtype)
+        for k in reversed(range(a.shape[0])):
+            out = out + (a[k] * trans)[..., None] * colour[k]
+            trans = trans * (1.0 - a[k])
+        return out, trans
+    trans = _transmittance(a)
+    w = a * trans
+    if colour.shape[2:4] == (1, 1):
+        # A dot_general: XLA:CPU's reductions over the leading (slot) axis were 2x slower.
+        out = jnp.einsum("dtyx,dtc->tyxc", w, colour[:, :, 0, 0])
+    else:
+        out = jnp.sum(w[..., None] * colour, axis=0)
+    return out, trans[0] * (1.0 - a[0])
 
 
 def shade_slots(winding, slot_layer, tiles, aux, params):
@@ -241,23 +251,13 @@ def shade_slots(winding, slot_layer, tiles, aux, params):
     # min(|w|, 1) is the identity (fill_rule_coverage's two formulas, one VJP).
     folded = jnp.where(eo[slot_layer][..., None, None], winding - 2.0 * jnp.round(0.5 * winding), winding)
     a = fill_rule_coverage(folded, "nonzero") * scale[slot_layer][..., None, None]
-    rgb = rgb[slot_layer]                                                                 # (K, B, 3)
+    rgb = rgb[slot_layer][:, :, None, None, :]                                           # (K, B, 1, 1, 3)
     if tiled is None:  # solid paints only: one colour per slot
-        rgba = jnp.concatenate([rgb, jnp.ones_like(rgb[..., :1])], -1)
-        if a.shape[0] <= UNROLL_SLOTS:
-            return _over_unrolled(a, rgba)
-        trans = _transmittance(a)
-        # A dot_general: XLA:CPU's reductions over the leading (slot) axis were 2x slower.
-        return jnp.einsum("dtyx,dtc->tyxc", a * trans, rgba), trans[0] * (1.0 - a[0])
+        return _over_slots(a, jnp.concatenate([rgb, jnp.ones_like(rgb[..., :1])], -1))
     # Layers with a paint raster multiply it in, tile by tile (solid layers and empty slots
     # read the all-ones raster).
     img = tiled[index[slot_layer], tiles[None, :]]                                        # (K, B, T, T, 4)
-    a = a * img[..., 3]
-    trans = _transmittance(a)
-    w = a * trans
-    colour = jnp.concatenate([jnp.sum(w[..., None] * rgb[:, :, None, None, :] * img[..., :3], axis=0),
-                              jnp.sum(w, axis=0)[..., None]], axis=-1)
-    return colour, trans[0] * (1.0 - a[0])
+    return _over_slots(a * img[..., 3], jnp.concatenate([rgb * img[..., :3], jnp.ones_like(img[..., 3:])], -1))
 
 
 def composite_slots(evenodd, colour, alpha, image_index, images, winding, slot_layer, height, width):
