@@ -45,7 +45,7 @@ from diffvg_jax.kernels import depth_needed as kernel_depth_needed
 from diffvg_jax.kernels import pieces_needed as kernel_pieces_needed
 from diffvg_jax.scene import Scene, Solid
 
-from .budgets import DEPTH_CHUNK, auto_budget, default_budget
+from .budgets import DEPTH_CHUNK, auto_budget, default_budget, default_piece_store
 from .flat_geometry import (FlatPlan, assemble_edges, flat_geometry, padded_theta_size, plan_fills, plan_frames,
                             stroke_group_edges, stroke_groups)
 from .layers import pixel_centres
@@ -195,10 +195,11 @@ count_depth_program = jax.jit(kernel_depth_needed, static_argnames=("num_layers"
 def _budgets(edges, num_layers, live_edges, height, width, max_pieces, max_depth, tiled):
     """(max_pieces, max_depth, exact).
 
-    Tiled pipeline: both are chunk sizes of loops whose trip counts the program computes,
-    so any value draws the exact image. ``max_pieces`` defaults to the need counted on the
+    Tiled pipeline: ``max_pieces`` is the piece store and ``max_depth`` the depth chunk
+    (see ``kernels.tile_loop``); the loops' trip counts are computed in the program, so
+    any value draws the exact image. ``max_pieces`` defaults to the need counted on the
     concrete values when there are any (plain calls, and eager autodiff such as
-    ``jax.grad`` outside jit; one chunk), else a heuristic from the class;
+    ``jax.grad`` outside jit), else a generous store (``default_piece_store``);
     ``max_depth`` to ``DEPTH_CHUNK`` slots per tile. Layered pipeline: ``max_pieces`` is
     a budget (pieces past it are dropped, with a warning when not counted exactly); it
     has no depth (every layer is drawn over the whole canvas)."""
@@ -207,6 +208,8 @@ def _budgets(edges, num_layers, live_edges, height, width, max_pieces, max_depth
     if max_pieces is None:
         if concrete is not None:
             max_pieces = auto_budget(int(count_pieces_program(concrete, height=height, width=width)))
+        elif tiled:
+            max_pieces = default_piece_store(live_edges, height, width)
         else:
             max_pieces = default_budget(live_edges, height, width)
     if not tiled:

@@ -18,7 +18,7 @@ from diffvg_jax.kernels.tiles import untile
 from diffvg_jax.paint import unpremultiply
 from diffvg_jax.scene import BLEND_MODES
 
-from .budgets import warn_budget
+from .budgets import piece_chunk_of_store, warn_budget
 from .composite import shade_slots, slot_paint
 from .compositing import OP_DRAW
 from .encoding import Compositing, Encoding, pad_rows
@@ -49,8 +49,8 @@ def _render_tiled(enc: Encoding):
     images = enc.images if enc.images.shape[0] else None
     aux, params = slot_paint(enc.evenodd, enc.colour, enc.alpha, enc.image_index, images)
     tiles = tiled_composite(enc.edges, enc.edge_layer, enc.evenodd, aux, params, shade_slots, num_layers=num_layers,
-                            height=enc.height, width=enc.width, piece_chunk=enc.max_pieces,
-                            depth_chunk=enc.max_depth)
+                            height=enc.height, width=enc.width, piece_chunk=piece_chunk_of_store(enc.max_pieces),
+                            piece_store=enc.max_pieces, depth_chunk=enc.max_depth)
     return untile(tiles, enc.height, enc.width)
 
 

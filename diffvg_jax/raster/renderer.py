@@ -210,13 +210,15 @@ def render(scene: Scene, *, width: Optional[int] = None, height: Optional[int] =
         different structure with ``jax.vmap(render)(encode_batch(scenes, ...))``.
       width, height: canvas size in pixels (static ints); default: the scene's own.
       premultiplied: return premultiplied RGBA instead of straight alpha.
-      max_pieces: static int, unit-length boundary pieces made at a time (the kernels'
-        work). Flat scenes (the tiled pipeline) loop over chunks of this size, so any value
-        draws the exact image; one chunk is fastest. None: the need, counted when the scene
-        is concrete (rounded up to a power of two), else a heuristic from the capacity class
-        (``budgets.default_budget``). Scenes with sub-layers (group opacity, clips, masks,
-        blend modes) still treat it as a budget: pieces past it are dropped, with a
-        run-time warning when it was not counted exactly.
+      max_pieces: static int, unit-length boundary pieces (the kernels' work). Flat
+        scenes (the tiled pipeline) keep this many from a first pass and work on them in
+        chunks (``budgets.piece_chunk_of_store``), only on the chunks that hold pieces;
+        pieces past the store are re-made, so any value draws the exact image. None: the
+        need, counted when the scene is concrete (rounded up to a power of two), else a
+        generous store from the capacity class (``budgets.default_piece_store``). Scenes
+        with sub-layers (group opacity, clips, masks, blend modes) treat it as a budget
+        (default ``budgets.default_budget`` when traced): pieces past it are dropped, with
+        a run-time warning when it was not counted exactly.
       max_depth: static int, slots per 16 x 16 tile composited at a time by the tiled
         pipeline (after-kernel work follows depth x pixels, in chunks of this many). None:
         ``DEPTH_CHUNK``. Any value is exact.

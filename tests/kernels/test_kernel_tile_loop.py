@@ -53,18 +53,20 @@ def dense_image(edges, ids, evenodd, rgb, alpha, L):
     return out
 
 
-def loop_image(edges, ids, evenodd, rgb, alpha, L, piece_chunk, depth_chunk, tile_batch=None):
+def loop_image(edges, ids, evenodd, rgb, alpha, L, piece_chunk, depth_chunk, tile_batch=None, piece_store=None):
     eo = jnp.concatenate([jnp.asarray(evenodd), jnp.zeros(1, bool)])
     tiles = tiled_composite(edges, ids, evenodd, eo, (rgb, alpha), shade, num_layers=L, height=H, width=W,
-                            piece_chunk=piece_chunk, depth_chunk=depth_chunk, tile_batch=tile_batch)
+                            piece_chunk=piece_chunk, depth_chunk=depth_chunk, tile_batch=tile_batch,
+                            piece_store=piece_store)
     return untile(tiles, H, W)
 
 
-# (piece_chunk, depth_chunk, tile_batch): one chunk of each, all 9 tiles in one batch; many
-# piece chunks, one tile per batch; one slot at a time in batches of 4 tiles (the last
-# batch of each level part empty); chunks that do not divide the layers, every tile in
-# each batch (tiles with fewer chunks than the deepest get empty slots).
-CHUNKS = [(4096, 8, None), (97, 8, 1), (4096, 1, 4), (128, 3, None)]
+# (piece_chunk, depth_chunk, tile_batch, piece_store): one chunk of each, all 9 tiles in
+# one batch; many piece chunks (one stored, the rest re-made), one tile per batch; one
+# slot at a time in batches of 4 tiles (the last batch of each level part empty); chunks
+# that do not divide the layers, every tile in each batch (tiles with fewer chunks than
+# the deepest get empty slots), two stored piece chunks and more re-made.
+CHUNKS = [(4096, 8, None, None), (97, 8, 1, None), (4096, 1, 4, None), (128, 3, None, 200)]
 
 
 @pytest.mark.parametrize("chunks", CHUNKS)
