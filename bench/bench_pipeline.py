@@ -9,12 +9,15 @@ measured in the same process):
   idioms    warm medians of the idioms people write, no budget arguments:
               plain     jax.jit(lambda s: dv.render(s, width=W, height=H)) and its jax.grad
               eager     dv.render(scene) and jax.grad(loss)(scene) without jit
+            with the plain programs' memory: XLA's temporaries + outputs (MB), the peak
+            a compiled program holds beyond its arguments.
   emoji     every file of ../shared/realworld/fxemoji at 512 px in ONE process: first
             render_svg (compile included, shared programs after the first file), warm
             forward and forward+backward (eager jax.grad), skia-python forward.
   files     each SVG of --svg (e.g. the Ghostscript tiger, which shared/ does not hold) at
             512 px in a FRESH process: first render_svg, first jax.grad, then warm forward
-            and jax.grad, eager and in the plain jit idiom, and skia-python forward.
+            and jax.grad, eager and in the plain jit idiom, and skia-python forward; the
+            plain programs' XLA memory and the process's peak resident memory (MB).
 
 Usage: python bench/bench_pipeline.py [--sections first,idioms,emoji] [--repeat 5] [--emoji-limit N]
        python bench/bench_pipeline.py --sections files --svg Ghostscript_Tiger.svg
@@ -87,10 +90,13 @@ loss = lambda s: jnp.mean(dv.render(s, width=size, height=size))
 t = time.perf_counter()
 jax.block_until_ready(jax.grad(loss)(scaled))
 first_grad = time.perf_counter() - t
-plain = jax.jit(lambda s: dv.render(s, width=size, height=size))
-plain_grad = jax.jit(jax.grad(loss))
+plain = jax.jit(lambda s: dv.render(s, width=size, height=size)).lower(scaled).compile()
+plain_grad = jax.jit(jax.grad(loss)).lower(scaled).compile()
 jax.block_until_ready(plain(scaled)); jax.block_until_ready(plain_grad(scaled))
-row = dict(first=first, first_grad=first_grad,
+import resource
+from bench_pipeline import xla_megabytes
+row = dict(first=first, first_grad=first_grad, mem_fwd=xla_megabytes(plain), mem_grad=xla_megabytes(plain_grad),
+           rss=resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024,
            fwd=median_time(lambda: dv.render(scaled, width=size, height=size), repeat),
            grad=median_time(lambda: jax.grad(loss)(scaled), repeat),
            plain_fwd=median_time(lambda: plain(scaled), repeat), plain_grad=median_time(lambda: plain_grad(scaled), repeat),
@@ -99,11 +105,18 @@ print(json.dumps(row))
 """
 
 
+def xla_megabytes(compiled):
+    """MB a compiled program holds beyond its arguments (XLA's temporaries + outputs), or
+    NaN where the backend does not say."""
+    m = compiled.memory_analysis()
+    return float("nan") if m is None else (m.temp_size_in_bytes + m.output_size_in_bytes) / 2**20
+
+
 def section_files(args):
-    print("\n## Single files at 512 px, fresh process each (first calls s; warm ms)\n")
+    print("\n## Single files at 512 px, fresh process each (first calls s; warm ms; memory MB)\n")
     print("| file | first render_svg s | first jax.grad s | skia fwd ms | eager fwd ms | eager jax.grad ms | "
-          "plain jit fwd ms | plain jit fwd+bwd ms | fwd / skia | plain fwd / skia |")
-    print("|---|---|---|---|---|---|---|---|---|---|")
+          "plain jit fwd ms | plain jit fwd+bwd ms | fwd / skia | plain fwd / skia | XLA MB fwd / grad | peak RSS MB |")
+    print("|---|---|---|---|---|---|---|---|---|---|---|---|")
     for path in args.svg:
         out = subprocess.run([sys.executable, "-c", ONE_FILE.format(here=HERE, path=os.path.abspath(path), size=512,
                                                                     repeat=args.repeat)],
@@ -113,8 +126,8 @@ def section_files(args):
         ratio = (lambda x: f"{x / sk:.1f}x") if sk else (lambda x: "n/a")
         print(f"| {os.path.basename(path)} | {r['first']:.1f} | {r['first_grad']:.1f} | "
               f"{sk * 1e3 if sk else float('nan'):.1f} | {r['fwd'] * 1e3:.0f} | {r['grad'] * 1e3:.0f} | "
-              f"{r['plain_fwd'] * 1e3:.0f} | {r['plain_grad'] * 1e3:.0f} | {ratio(r['fwd'])} | {ratio(r['plain_fwd'])} |",
-              flush=True)
+              f"{r['plain_fwd'] * 1e3:.0f} | {r['plain_grad'] * 1e3:.0f} | {ratio(r['fwd'])} | {ratio(r['plain_fwd'])} | "
+              f"{r['mem_fwd']:.0f} / {r['mem_grad']:.0f} | {r['rss']:.0f} |", flush=True)
 
 
 def fresh(code: str):
@@ -143,14 +156,14 @@ def section_idioms(args):
     import diffvg_jax as dv
     print("\n## Idioms without budget arguments (warm medians, ms)\n")
     print("| scene | skia fwd | plain jit fwd | plain jit fwd+bwd | eager fwd | eager jax.grad | "
-          "plain fwd / skia | plain fwd+bwd / skia | eager grad / skia |")
-    print("|---|---|---|---|---|---|---|---|---|")
+          "plain fwd / skia | plain fwd+bwd / skia | eager grad / skia | plain XLA MB fwd / fwd+bwd |")
+    print("|---|---|---|---|---|---|---|---|---|---|")
     for kind in args.scenes.split(","):
         scene, size = random_scene(kind)
         target = jnp.asarray(np.random.default_rng(1).uniform(0, 1, (size, size, 4)), jnp.float32)
         loss = lambda s: jnp.mean((dv.render(s, width=size, height=size) - target) ** 2)
-        fwd = jax.jit(lambda s: dv.render(s, width=size, height=size))
-        grad = jax.jit(jax.grad(loss))
+        fwd = jax.jit(lambda s: dv.render(s, width=size, height=size)).lower(scene).compile()
+        grad = jax.jit(jax.grad(loss)).lower(scene).compile()
         eager_grad = jax.grad(loss)
         for f in (fwd, grad, eager_grad):
             jax.block_until_ready(f(scene))
@@ -162,7 +175,8 @@ def section_idioms(args):
         sk = skia_time(scene_svg(scene, size), size, args.repeat)
         r = (lambda x: f"{x / sk:.1f}x") if sk else (lambda x: "n/a")
         print(f"| {kind} | {sk * 1e3 if sk else float('nan'):.1f} | {t_fwd * 1e3:.1f} | {t_grad * 1e3:.1f} | "
-              f"{t_efwd * 1e3:.1f} | {t_egrad * 1e3:.1f} | {r(t_fwd)} | {r(t_grad)} | {r(t_egrad)} |", flush=True)
+              f"{t_efwd * 1e3:.1f} | {t_egrad * 1e3:.1f} | {r(t_fwd)} | {r(t_grad)} | {r(t_egrad)} | "
+              f"{xla_megabytes(fwd):.0f} / {xla_megabytes(grad):.0f} |", flush=True)
 
 
 def section_emoji(args):

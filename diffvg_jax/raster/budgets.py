@@ -29,13 +29,16 @@ DEPTH_CHUNK = 8
 
 # A store of pieces up to this size is made, placed and pulled back as one chunk: a loop
 # over chunks costs ~10 % (painterly-224's gradient: one chunk of 32768 pieces 29 ms, the
-# same store in chunks of 4096 32 ms). Larger stores are cut into STORE_CHUNKS chunks, so
-# a generous store costs memory but little work (clipdraw-224, 68k pieces needed, a store
+# same store in chunks of 4096 32 ms), and each chunk is placed again in every tile batch
+# (the tiger at 512 px, 4 batches per level: chunks of 8192 5 % slower than 16384).
+# Larger stores are cut into STORE_CHUNKS chunks of at least MIN_STORE_CHUNK pieces, so a
+# generous store costs memory but little work (clipdraw-224, 68k pieces needed, a store
 # of 131072: 109 ms as one chunk, 86 ms in chunks of 16384).
 ONE_CHUNK_STORE = 32768
 STORE_CHUNKS = 16
+MIN_STORE_CHUNK = 16384
 
-__all__ = ["DEFAULT_CURVE_PIECES", "DEPTH_CHUNK", "ONE_CHUNK_STORE", "STORE_CHUNKS", "auto_budget", "count_layers",
+__all__ = ["DEFAULT_CURVE_PIECES", "DEPTH_CHUNK", "MIN_STORE_CHUNK", "ONE_CHUNK_STORE", "STORE_CHUNKS", "auto_budget", "count_layers",
            "default_budget", "default_piece_store", "piece_chunk_of_store", "warn_budget"]
 
 
@@ -65,10 +68,11 @@ def default_piece_store(num_edges: int, height: int, width: int) -> int:
 
 def piece_chunk_of_store(store: int) -> int:
     """The tiled pipeline's piece chunk for a store of ``store`` pieces: all of it up to
-    ``ONE_CHUNK_STORE``, else a ``STORE_CHUNKS``-th of it rounded up to 1024."""
+    ``ONE_CHUNK_STORE``, else a ``STORE_CHUNKS``-th of it rounded up to 1024, at least
+    ``MIN_STORE_CHUNK``."""
     if store <= ONE_CHUNK_STORE:
         return int(store)
-    return int(-(-store // (STORE_CHUNKS * 1024)) * 1024)
+    return int(max(MIN_STORE_CHUNK, -(-store // (STORE_CHUNKS * 1024)) * 1024))
 
 
 def warn_budget(need, budget, depth_need, depth):
