@@ -295,3 +295,27 @@ def test_miter_limit_and_segment_count_are_data_for_the_stroke_program():
         np.testing.assert_allclose(image, np.asarray(per_structure(s)(s)), atol=2e-5)
     tip = (slice(1, 5), slice(14, 19))         # above the apex at (16, 6): only the miter reaches it
     assert np.min(images[0][tip][..., 0]) < 0.5 < np.min(images[1][tip][..., 0])
+
+
+def test_rare_long_subpaths_share_a_stroke_program():
+    """Closed strokes of 70, 40, 12 and (six times) 3 segments: four segment classes (128,
+    64, 16, 4). The 40-segment outline fits the 128-segment group's padding and the short
+    ones fit the 16-segment group's, so two outline programs compile instead of four, and
+    the image equals the per-structure renderer's (which pads nothing)."""
+    rng = np.random.default_rng(3)
+
+    def ring(n, centre, radius):
+        t = np.sort(rng.uniform(0, 2 * np.pi, n))
+        r = radius * rng.uniform(0.7, 1.0, n)
+        return np.stack([centre[0] + r * np.cos(t), centre[1] + r * np.sin(t)], axis=1)
+
+    sizes = [70, 40, 12] + [3] * 6
+    shapes = tuple(dv.Polygon(points=ring(n, rng.uniform(8, SIZE - 8, 2), float(rng.uniform(3, 8))),
+                              stroke=dv.Solid(color=rng.uniform(0.1, 1, 4)), stroke_width=float(rng.uniform(0.5, 2)),
+                              line_join="miter") for n in sizes)
+    scene = dv.Scene(children=shapes, background=[1, 1, 1, 1])
+    dv.raster.clear_program_caches()
+    with CompileLog() as log:
+        image = np.asarray(dv.render(scene, width=SIZE, height=SIZE))
+    assert len([n for n in log.names if "stroke_group_edges" in n]) == 2, log.names
+    np.testing.assert_allclose(image, np.asarray(per_structure(scene)(scene)), atol=2e-5)
