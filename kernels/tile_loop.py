@@ -113,6 +113,7 @@ def _make_chunk(sub, sub_layer, ends, c, grid: _Grid) -> _Pieces:
 
 
 def _placed(p: _Pieces) -> _Chunk:
+    """The pieces with each delta's layer, pixel row and pixel column (int32 (P, 2, 3))."""
     return _Chunk(p.deltas, *delta_positions(p.layer, p.r0, p.c0))
 
 
@@ -405,6 +406,8 @@ def _tiled_composite_bwd(shade, grid: _Grid, res, g):
             from_rows = jnp.take(g_rowsum, _row_index(ch, grid), mode="fill", fill_value=0.0)
             kept_adjoint = g_stored[jnp.minimum(c, grid.stored_chunks)]
             adjoint = jnp.where(c < grid.stored_chunks, kept_adjoint, from_slots(ch)) + from_rows
+            # Materialised: fused into the piece VJP's many slices, XLA recomputed its
+            # gathers in each (painterly-224's kernel gradient 45 ms, 34 ms like this).
             return acc + vjp(materialise(adjoint, c >= 0))[0]
 
         g_sub = jax.lax.fori_loop(jnp.where(last, 0, grid.stored_chunks), lay.num_piece_chunks, pull, g_sub)
