@@ -38,8 +38,8 @@ ONE_CHUNK_STORE = 32768
 STORE_CHUNKS = 16
 MIN_STORE_CHUNK = 16384
 
-__all__ = ["DEFAULT_CURVE_PIECES", "DEPTH_CHUNK", "MIN_STORE_CHUNK", "ONE_CHUNK_STORE", "STORE_CHUNKS", "auto_budget", "count_layers",
-           "default_budget", "default_piece_store", "piece_chunk_of_store", "warn_budget"]
+__all__ = ["DEFAULT_CURVE_PIECES", "DEPTH_CHUNK", "MIN_STORE_CHUNK", "ONE_CHUNK_STORE", "STORE_CHUNKS", "auto_budget",
+           "count_layers", "default_budget", "default_piece_store", "piece_chunk_of_store", "warn_budget"]
 
 
 def auto_budget(need: int) -> int:
