@@ -10,6 +10,7 @@ with an index array built on the host from the scene's static structure.
 """
 from __future__ import annotations
 
+import math
 from typing import List
 
 import jax
@@ -43,15 +44,17 @@ class LeafTable:
     def __init__(self, dtype):
         self.dtype = dtype
         self.leaves: List = []
+        self.shapes: List[tuple] = []
         self.size = 0
 
     def add(self, leaf) -> np.ndarray:
         """Register a leaf (array-like, any shape); returns int64 indices of its entries in
         ``theta``, with the leaf's shape."""
-        shape = np.shape(leaf)
-        n = int(np.prod(shape, dtype=np.int64))
+        shape = tuple(leaf.shape) if hasattr(leaf, "shape") else np.shape(leaf)   # per leaf: no NumPy reductions
+        n = math.prod(shape)
         idx = np.arange(self.size, self.size + n, dtype=np.int64).reshape(shape)
         self.leaves.append(leaf)
+        self.shapes.append(shape)
         self.size += n
         return idx
 
@@ -62,7 +65,7 @@ class LeafTable:
         size = max(int(size), self.size)
         if not self.leaves:
             return jnp.zeros((size,), self.dtype)
-        shapes = tuple(np.shape(x) for x in self.leaves)
+        shapes = tuple(self.shapes)
         if not any(isinstance(x, jax.core.Tracer) for x in self.leaves):
             return _pack_concrete(self.dtype, size, shapes, self.leaves)   # nothing to differentiate
         return _pack(self.dtype, size, shapes, *self.leaves)
