@@ -37,7 +37,7 @@ import numpy as np
 
 HERE = os.path.dirname(os.path.abspath(__file__))
 sys.path.insert(0, HERE)
-from bench_render import median_time, random_scene, scene_svg, skia_time  # noqa: E402
+from bench_render import median_time, random_scene, scene_svg, skia_time, xla_megabytes  # noqa: E402
 EMOJI = os.path.join(HERE, "..", "..", "shared", "realworld", "fxemoji")
 
 FIRST_GRAD = """
@@ -94,8 +94,8 @@ plain = jax.jit(lambda s: dv.render(s, width=size, height=size)).lower(scaled).c
 plain_grad = jax.jit(jax.grad(loss)).lower(scaled).compile()
 jax.block_until_ready(plain(scaled)); jax.block_until_ready(plain_grad(scaled))
 import resource
-from bench_pipeline import xla_megabytes
-row = dict(first=first, first_grad=first_grad, mem_fwd=xla_megabytes(plain), mem_grad=xla_megabytes(plain_grad),
+from bench_pipeline import megabytes
+row = dict(first=first, first_grad=first_grad, mem_fwd=megabytes(plain), mem_grad=megabytes(plain_grad),
            rss=resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024,
            fwd=median_time(lambda: dv.render(scaled, width=size, height=size), repeat),
            grad=median_time(lambda: jax.grad(loss)(scaled), repeat),
@@ -105,11 +105,10 @@ print(json.dumps(row))
 """
 
 
-def xla_megabytes(compiled):
-    """MB a compiled program holds beyond its arguments (XLA's temporaries + outputs), or
-    NaN where the backend does not say."""
-    m = compiled.memory_analysis()
-    return float("nan") if m is None else (m.temp_size_in_bytes + m.output_size_in_bytes) / 2**20
+def megabytes(compiled) -> float:
+    """``bench_render.xla_megabytes``, NaN where the backend does not say (for the tables)."""
+    mb = xla_megabytes(compiled)
+    return float("nan") if mb is None else mb
 
 
 def section_files(args):
@@ -176,7 +175,7 @@ def section_idioms(args):
         r = (lambda x: f"{x / sk:.1f}x") if sk else (lambda x: "n/a")
         print(f"| {kind} | {sk * 1e3 if sk else float('nan'):.1f} | {t_fwd * 1e3:.1f} | {t_grad * 1e3:.1f} | "
               f"{t_efwd * 1e3:.1f} | {t_egrad * 1e3:.1f} | {r(t_fwd)} | {r(t_grad)} | {r(t_egrad)} | "
-              f"{xla_megabytes(fwd):.0f} / {xla_megabytes(grad):.0f} |", flush=True)
+              f"{megabytes(fwd):.0f} / {megabytes(grad):.0f} |", flush=True)
 
 
 def section_emoji(args):

@@ -85,6 +85,13 @@ def scene_svg(scene: dv.Scene, size: int) -> str:
     return "\n".join(out)
 
 
+def xla_megabytes(compiled):
+    """MB a compiled program holds beyond its arguments (XLA's temporaries + outputs), or
+    None where the backend does not say."""
+    m = compiled.memory_analysis()
+    return None if m is None else (m.temp_size_in_bytes + m.output_size_in_bytes) / 2**20
+
+
 def median_time(fn, repeat):
     times = []
     for _ in range(repeat):
@@ -151,17 +158,13 @@ def bench_scene(kind: str, repeat: int):
     grad_c = grad.lower(scene).compile()
     compile_grad = time.perf_counter() - t
 
-    def peak(c):
-        m = c.memory_analysis()
-        return None if m is None else (m.temp_size_in_bytes + m.output_size_in_bytes) / 2**20
-
     jax.block_until_ready(fwd_c(scene))
     jax.block_until_ready(grad_c(scene))
     t_fwd = median_time(lambda: fwd_c(scene), repeat)
     t_grad = median_time(lambda: grad_c(scene), repeat)
     p = peers(scene_svg(scene, size), size, repeat)
     return dict(scene=kind, pieces=budget, depth=depth, compile_fwd=compile_fwd, compile_grad=compile_grad, fwd=t_fwd, grad=t_grad,
-                mem_fwd=peak(fwd_c), mem_grad=peak(grad_c), **p)
+                mem_fwd=xla_megabytes(fwd_c), mem_grad=xla_megabytes(grad_c), **p)
 
 
 def main():

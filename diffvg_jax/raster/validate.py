@@ -24,26 +24,14 @@ from diffvg_jax.scene import ImagePaint
 _pending = threading.local()
 
 
-def _defer_finite_check(where, obj, name, value):
-    items = getattr(_pending, "items", None)
-    if items is None:    # called outside validate_scene: check now
-        _raise_if_not_finite(where, obj, name, np.asarray(value))
-    else:
-        items.append((where, obj, name, np.asarray(value)))
-
-
-def _raise_if_not_finite(where, obj, name, arr):
-    if not np.all(np.isfinite(arr)):
-        raise ValueError(f"{_label(where, obj)}.{name} contains NaN or inf")
-
-
 def _check_all_finite(items):
     """Raise naming the first of ``items`` (where, obj, name, array) that holds NaN or inf."""
     arrays = [a.reshape(-1) for *_, a in items if a.size]
     if not arrays or np.isfinite(np.concatenate(arrays)).all():
         return
     for where, obj, name, arr in items:
-        _raise_if_not_finite(where, obj, name, arr)
+        if not np.all(np.isfinite(arr)):
+            raise ValueError(f"{_label(where, obj)}.{name} contains NaN or inf")
 
 
 _FLOAT_DTYPES: dict = {}
@@ -76,7 +64,7 @@ def _check(where, obj, name, shape):
     if dtype is not None and not _is_float(dtype):
         raise ValueError(f"{_label(where, obj)}.{name} must be a float array, got dtype {dtype}")
     if not isinstance(value, jax.core.Tracer):
-        _defer_finite_check(where, obj, name, value)
+        _pending.items.append((where, obj, name, np.asarray(value)))   # validate_scene checks them
     return got
 
 
