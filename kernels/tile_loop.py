@@ -43,8 +43,8 @@ import jax
 import jax.numpy as jnp
 import numpy as np
 
-from .pieces import piece_deltas, piece_footprint, piece_plan, pieces_in_range
-from .tiles import TILE, delta_positions, materialise, prefix_sum_last, tile_grid, tile_membership
+from .pieces import footprint_and_deltas, materialise, piece_deltas, piece_plan, pieces_in_range
+from .tiles import TILE, delta_positions, prefix_sum_last, tile_grid, tile_membership
 
 
 class _Grid(NamedTuple):
@@ -106,10 +106,8 @@ class _Pieces(NamedTuple):
 def _make_chunk(sub, sub_layer, ends, c, grid: _Grid) -> _Pieces:
     """Pieces of chunk ``c`` (int32 ()); deltas differentiable in ``sub``."""
     pieces, layer = pieces_in_range(sub, sub_layer, ends, c * grid.piece_chunk, grid.piece_chunk)
-    r0, c0 = piece_footprint(pieces)
-    deltas = piece_deltas(pieces, r0, c0)
-    layer, r0, c0 = materialise((layer, r0, c0), ends[-1] >= 0)
-    return _Pieces(deltas, layer, r0, c0)
+    r0, c0, deltas = footprint_and_deltas(pieces, ends[-1] >= 0)
+    return _Pieces(deltas, materialise(layer, ends[-1] >= 0), r0, c0)
 
 
 def _placed(p: _Pieces) -> _Chunk:
@@ -117,11 +115,11 @@ def _placed(p: _Pieces) -> _Chunk:
     return _Chunk(p.deltas, *delta_positions(p.layer, p.r0, p.c0))
 
 
-def _chunk_with_deltas(sub, sub_layer, ends, c, grid: _Grid):
-    """(deltas float (P, 2, 3), the _Chunk) of piece chunk ``c``: for ``jax.vjp`` with
-    ``has_aux``, the deltas as a function of ``sub``."""
-    ch = _placed(_make_chunk(sub, sub_layer, ends, c, grid))
-    return ch.deltas, ch
+def _stored_placement(lay: "_Layout", c, grid: _Grid):
+    """(layer, r0, c0) int32 (P,) of stored piece chunk ``c`` (clamped to the dump row)."""
+    p = lay.stored
+    at = jnp.minimum(c, grid.stored_chunks)
+    return p.layer[at], p.r0[at], p.c0[at]
 
 
 def _stored(lay: "_Layout", c) -> _Chunk:
@@ -403,11 +401,21 @@ def _tiled_composite_bwd(shade, grid: _Grid, res, g):
                                 g_backdrop)
 
         def pull(c, acc):
-            _, vjp, ch = jax.vjp(lambda s: _chunk_with_deltas(s, sub_layer, ends, c, grid), sub, has_aux=True)
+            stored = c < grid.stored_chunks
+            # The placement the forward used (kept for a stored chunk, re-made for one past
+            # the store), so that the deltas are differentiated on the footprint they were
+            # placed with (see pieces.footprint_and_deltas).
+            layer, r0, c0 = jax.lax.cond(
+                stored, lambda: _stored_placement(lay, c, grid),
+                lambda: _make_chunk(jax.lax.stop_gradient(sub), sub_layer, ends, c, grid)[1:])
+            ch = _Chunk(None, *delta_positions(layer, r0, c0))
+            start = c * grid.piece_chunk
+            _, vjp = jax.vjp(lambda s: piece_deltas(pieces_in_range(s, sub_layer, ends, start, grid.piece_chunk)[0],
+                                                    r0, c0), sub)
             from_rows = jnp.take(g_rowsum, _row_index(ch, grid), mode="fill", fill_value=0.0)
             # A stored chunk's adjoint was collected batch by batch; a re-made one's is
             # this batch's (a cond: the take is not computed for the stored chunks).
-            adjoint = jax.lax.cond(c < grid.stored_chunks, lambda: g_stored[jnp.minimum(c, grid.stored_chunks)],
+            adjoint = jax.lax.cond(stored, lambda: g_stored[jnp.minimum(c, grid.stored_chunks)],
                                    lambda: from_slots(ch)) + from_rows
             # Materialised: fused into the piece VJP's many slices, XLA recomputed its
             # gathers in each (painterly-224's kernel gradient 45 ms, 34 ms like this).

@@ -124,7 +124,9 @@ def test_batched_scenes_of_different_depth_and_pieces():
     batched = jax.vmap(lambda e, i: loop_image(e, i, evenodd, rgb, alpha, L, 64, 2))(edges, ids)
     for b in range(2):
         want = dense_image(edges[b], ids[b], evenodd, rgb, alpha, L)
-        np.testing.assert_allclose(np.asarray(batched[b]), np.asarray(want), atol=3e-6)
+        # 1e-5: float32 sums of +-1 covers leave ~1e-6 residues that differ with rounding
+        # (LLVM -O0 vs -O2); a piece of one scene leaking into the other would be >= 1e-3.
+        np.testing.assert_allclose(np.asarray(batched[b]), np.asarray(want), atol=1e-5)
 
 
 def test_bad_chunks_are_named():

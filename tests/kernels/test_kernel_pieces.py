@@ -1,0 +1,52 @@
+"""The unit-piece math on its own: a piece's deltas carry exactly its cover (its signed height),
+even when its coordinates round to an ulp outside the 2 x 2 window its footprint gives."""
+import jax.numpy as jnp
+import numpy as np
+
+from diffvg_jax.kernels.pieces import TIE_BREAK, piece_deltas, piece_footprint
+
+
+def _pieces_near_grid_lines():
+    """Unit pieces (float32 (P, 2, 2) pixels) with an endpoint within a few ulps of a grid line,
+    at coordinates up to 4096 px (where an ulp exceeds TIE_BREAK): vertical, horizontal-ish
+    and diagonal."""
+    rng = np.random.default_rng(0)
+    out = []
+    for base in (3.0, 270.0, 1023.0, 4095.0):
+        for k in range(-3, 4):
+            x0 = np.float32(base) - TIE_BREAK[0]   # the footprint's floor sits on x0 + TIE_BREAK
+            y0 = np.float32(base) - TIE_BREAK[1]
+            for _ in range(k if k > 0 else -k):
+                x0 = np.nextafter(x0, np.float32(np.sign(k) * np.inf), dtype=np.float32)
+                y0 = np.nextafter(y0, np.float32(np.sign(k) * np.inf), dtype=np.float32)
+            for dx, dy in ((0.0, 0.9), (0.0, -0.7), (0.6, 0.8), (-0.5, 0.95), (0.95, 0.02), (0.3, -1.0)):
+                jitter = rng.uniform(-1e-3, 1e-3)
+                out.append([[x0, y0], [x0 + dx + jitter, y0 + dy]])
+                out.append([[x0 + dx + jitter, y0 + dy], [x0, y0]])
+    return np.asarray(out, np.float32)
+
+
+def test_deltas_keep_the_cover_of_pieces_on_their_footprint():
+    pieces = jnp.asarray(_pieces_near_grid_lines())
+    r0, c0 = piece_footprint(pieces)
+    deltas = np.asarray(piece_deltas(pieces, r0, c0), np.float64)
+    cover = np.asarray(pieces[:, 1, 1] - pieces[:, 0, 1], np.float64)
+    np.testing.assert_allclose(deltas.sum(axis=(1, 2)), cover, atol=1e-4)
+
+
+def test_deltas_keep_the_cover_when_the_footprint_is_an_ulp_off():
+    """The footprint is a floor, and an endpoint within an ulp of a grid line floors either
+    way depending on rounding: placed one cell over, a piece lies an ulp outside its window.
+    Its whole cover must still land in the window (else its row never cancels: a streak)."""
+    pieces = jnp.asarray(_pieces_near_grid_lines())
+    r0, c0 = piece_footprint(pieces)
+    cover = np.asarray(pieces[:, 1, 1] - pieces[:, 0, 1], np.float64)
+    lo = np.asarray(jnp.min(pieces, axis=1)) + TIE_BREAK
+    for dr, dc in ((1, 0), (0, 1), (1, 1)):
+        # Only where the shift is an ulp-level disagreement: the piece's low corner within
+        # 1e-3 px of the shifted window's low edge.
+        near = (np.abs(lo[:, 1] - (np.asarray(r0) + dr)) < 1e-3) | (dr == 0)
+        near &= (np.abs(lo[:, 0] - (np.asarray(c0) + dc)) < 1e-3) | (dc == 0)
+        deltas = np.asarray(piece_deltas(pieces, r0 + dr, c0 + dc), np.float64)
+        assert near.sum() > 10
+        np.testing.assert_allclose(deltas.sum(axis=(1, 2))[near], cover[near], atol=1e-4)
