@@ -32,7 +32,7 @@ import jax
 import jax.numpy as jnp
 import numpy as np
 
-from .pieces import footprint_and_deltas, make_pieces, piece_counts, piece_deltas, split_edges
+from .pieces import make_pieces, placed_deltas, piece_counts, piece_deltas, split_edges
 
 
 def _flat_index(layer, r0, c0, num_layers, height, width):
@@ -58,7 +58,7 @@ def _accumulate(idx, deltas, num_layers, height, width):
 def _winding_forward(edges, layer_ids, num_layers, height, width, max_pieces):
     """The winding integral and what its VJP needs (the integer footprint, not the pieces)."""
     pieces, layer, need = make_pieces(edges, layer_ids, height, width, max_pieces)
-    r0, c0, deltas = footprint_and_deltas(pieces, need >= 0)
+    layer, r0, c0, deltas = placed_deltas(pieces, layer, need >= 0)
     idx = _flat_index(layer, r0, c0, num_layers, height, width)
     out = _accumulate(idx, deltas, num_layers, height, width)
     return out, (edges, layer_ids, idx, r0, c0)

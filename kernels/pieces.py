@@ -28,14 +28,15 @@ def _div(num, den, fallback):
     return safe_div(num, den, jnp.abs(den) > EPS, fallback)
 
 
-def _band_interval(a0, d, lo, hi):
+def _band_interval(a0, d, lo, hi, flat_inside=None):
     """Parameter interval [t0, t1] of a0 + t*d inside [lo, hi], intersected with [0, 1].
 
     a0, d: float32 (...). lo, hi: broadcastable bounds. Empty intervals come back with
-    t1 <= t0. A (near-)constant coordinate gives [0, 1] when inside and an empty one if not.
+    t1 <= t0. A (near-)constant coordinate gives [0, 1] when inside (lo <= a0 <= hi, or
+    ``flat_inside``, bool (...), when given) and an empty one if not.
     """
     flat = jnp.abs(d) <= EPS
-    inside = (a0 >= lo) & (a0 <= hi)
+    inside = (a0 >= lo) & (a0 <= hi) if flat_inside is None else flat_inside
     ta = _div(lo - a0, d, 0.0)
     tb = _div(hi - a0, d, 0.0)
     t0 = jnp.where(flat, jnp.where(inside, 0.0, 1.0), jnp.maximum(jnp.minimum(ta, tb), 0.0))
@@ -160,10 +161,10 @@ def materialise(xs, always_true):
     return jax.lax.cond(always_true, lambda v: v, lambda v: jax.tree.map(jnp.zeros_like, v), xs)
 
 
-def footprint_and_deltas(pieces, always_true):
-    """(r0, c0 int32 (P,), deltas float (P, 2, 3)): :func:`piece_footprint` and
-    :func:`piece_deltas` of pieces float (P, 2, 2) pixels, the deltas computed on the very
-    footprint that callers index with.
+def placed_deltas(pieces, layer, always_true):
+    """(layer, r0, c0 int32 (P,), deltas float (P, 2, 3)): each piece's layer and
+    :func:`piece_footprint` materialised, and :func:`piece_deltas` computed on that very
+    footprint, for pieces float (P, 2, 2) pixels and their layer int32 (P,).
 
     A footprint is a floor of a piece's coordinates, and a coordinate within an ulp of a
     grid line floors either way depending on rounding. Computed twice (for the indices
@@ -172,8 +173,8 @@ def footprint_and_deltas(pieces, always_true):
     seen at LLVM -O0 on an SVG clip path). Materialised first, they cannot.
     ``always_true``: bool () true at run time (see :func:`materialise`).
     """
-    r0, c0 = materialise(piece_footprint(pieces), always_true)
-    return r0, c0, piece_deltas(pieces, r0, c0)
+    layer, r0, c0 = materialise((layer,) + piece_footprint(pieces), always_true)
+    return layer, r0, c0, piece_deltas(pieces, r0, c0)
 
 
 def piece_deltas(pieces, r0, c0):
@@ -188,15 +189,17 @@ def piece_deltas(pieces, r0, c0):
     base = jnp.stack([c0, r0], axis=-1).astype(pieces.dtype)
     a = pieces[:, 0] - base + TIE_BREAK  # local coordinates in [0, 2]
     d = pieces[:, 1] - pieces[:, 0]
-    # The outer bounds of the 2 x 2 window are open (-2, 4 instead of 0, 2): a piece that
-    # pokes an ulp out of its window (its coordinates rounded differently from the floor
-    # that placed it) keeps all of its cover in the nearest cell, instead of losing it
-    # and leaving a row whose cover does not cancel.
-    outer = ((-2.0, 1.0), (1.0, 4.0))
-    col_t = [_band_interval(a[:, 0], d[:, 0], lo, hi) for lo, hi in outer]
+    # The window's outer column bounds are open (-2 and 4 instead of 0 and 2). A floor of
+    # coordinates near a pixel line can round either way (TIE_BREAK is below half an ulp
+    # past 512 px), and a steep piece placed one column over lies partly left of its
+    # window: clipped there, it would lose that part's cover, whatever its size, and the
+    # row would never cancel. Rows need no such care: a piece an ulp outside its rows loses
+    # an ulp of cover. A vertical piece lies in exactly one column, decided by a0 < 1.
+    col_t = [_band_interval(a[:, 0], d[:, 0], -2.0, 1.0, a[:, 0] < 1.0),
+             _band_interval(a[:, 0], d[:, 0], 1.0, 4.0, a[:, 0] >= 1.0)]
     rows = []
-    for lo, hi in outer:
-        ty0, ty1 = _band_interval(a[:, 1], d[:, 1], lo, hi)
+    for r in (0, 1):
+        ty0, ty1 = _band_interval(a[:, 1], d[:, 1], float(r), float(r) + 1.0)
         acc = [0.0, 0.0, 0.0]
         for c, (tx0, tx1) in enumerate(col_t):
             t0 = jnp.maximum(ty0, tx0)

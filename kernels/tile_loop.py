@@ -43,7 +43,7 @@ import jax
 import jax.numpy as jnp
 import numpy as np
 
-from .pieces import footprint_and_deltas, materialise, piece_deltas, piece_plan, pieces_in_range
+from .pieces import materialise, piece_deltas, piece_plan, pieces_in_range, placed_deltas
 from .tiles import TILE, delta_positions, prefix_sum_last, tile_grid, tile_membership
 
 
@@ -106,8 +106,8 @@ class _Pieces(NamedTuple):
 def _make_chunk(sub, sub_layer, ends, c, grid: _Grid) -> _Pieces:
     """Pieces of chunk ``c`` (int32 ()); deltas differentiable in ``sub``."""
     pieces, layer = pieces_in_range(sub, sub_layer, ends, c * grid.piece_chunk, grid.piece_chunk)
-    r0, c0, deltas = footprint_and_deltas(pieces, ends[-1] >= 0)
-    return _Pieces(deltas, materialise(layer, ends[-1] >= 0), r0, c0)
+    layer, r0, c0, deltas = placed_deltas(pieces, layer, ends[-1] >= 0)
+    return _Pieces(deltas, layer, r0, c0)
 
 
 def _placed(p: _Pieces) -> _Chunk:
@@ -404,7 +404,7 @@ def _tiled_composite_bwd(shade, grid: _Grid, res, g):
             stored = c < grid.stored_chunks
             # The placement the forward used (kept for a stored chunk, re-made for one past
             # the store), so that the deltas are differentiated on the footprint they were
-            # placed with (see pieces.footprint_and_deltas).
+            # placed with (see pieces.placed_deltas).
             layer, r0, c0 = jax.lax.cond(
                 stored, lambda: _stored_placement(lay, c, grid),
                 lambda: _make_chunk(jax.lax.stop_gradient(sub), sub_layer, ends, c, grid)[1:])

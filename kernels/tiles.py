@@ -32,7 +32,7 @@ import jax
 import jax.numpy as jnp
 import numpy as np
 
-from .pieces import footprint_and_deltas, make_pieces, materialise, piece_deltas
+from .pieces import make_pieces, piece_deltas, placed_deltas
 
 TILE = 16
 
@@ -139,8 +139,7 @@ def _accumulate(deltas, row_idx, local_idx, bd_idx, num_layers, height, width, t
 
 def _tile_forward(edges, layer_ids, evenodd, num_layers, height, width, max_pieces, max_depth, tile):
     pieces, layer, pieces_need = make_pieces(edges, layer_ids, height, width, max_pieces)
-    r0, c0, deltas = footprint_and_deltas(pieces, pieces_need >= 0)
-    layer = materialise(layer, pieces_need >= 0)
+    layer, r0, c0, deltas = placed_deltas(pieces, layer, pieces_need >= 0)
     lay, row, col = delta_positions(layer, r0, c0)
     book, depth_need = _bookkeeping(lay, row, col, evenodd, jax.lax.stop_gradient(deltas), num_layers, height,
                                     width, tile, max_depth)
@@ -265,7 +264,7 @@ def depth_needed(edges, layer_ids, evenodd, *, num_layers: int, height: int, wid
     if edges.shape[0] == 0:
         return jnp.zeros((), jnp.int32)
     pieces, layer, need = make_pieces(edges, jnp.asarray(layer_ids, jnp.int32), height, width, max_pieces)
-    r0, c0, deltas = footprint_and_deltas(pieces, need >= 0)
+    layer, r0, c0, deltas = placed_deltas(pieces, layer, need >= 0)
     lay, row, col = delta_positions(layer, r0, c0)
     _, need = _bookkeeping(lay, row, col, jnp.asarray(evenodd, bool), deltas, num_layers, height, width, tile, 1)
     return jnp.max(need)
