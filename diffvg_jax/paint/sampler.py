@@ -25,8 +25,11 @@ def premultiply(rgba):
 
 def unpremultiply(rgba, min_alpha: float = MIN_ALPHA):
     """float (..., 4) premultiplied RGBA -> straight RGBA, dividing rgb by max(a, min_alpha)."""
-    a = rgba[..., 3:4]
-    return jnp.concatenate([rgba[..., :3] / jnp.maximum(a, min_alpha), a], axis=-1)
+    a = rgba[..., 3]
+    d = jnp.maximum(a, min_alpha)
+    # Channel by channel: the gradient then sums three products instead of reducing over a
+    # size-3 axis, which XLA:CPU does slowly (3 ms of a 512 px emoji's 35 ms gradient).
+    return jnp.stack([rgba[..., 0] / d, rgba[..., 1] / d, rgba[..., 2] / d, a], axis=-1)
 
 
 def _texels(u, size, spread):

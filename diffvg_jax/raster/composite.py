@@ -247,17 +247,18 @@ def _over_solid_bwd(res, g):
     a, colour = res
     g_out, g_trans = g
     K, B = a.shape[:2]
-    q = jnp.einsum("bpc,kbc->kbp", g_out.reshape(B, -1, 4), colour).reshape(a.shape)
+    g_out = g_out.reshape(B, -1, 4)
+    # Contractions with the tile axis leading (batch dimension first: no operand transposes).
+    q = jnp.einsum("bkc,bpc->bkp", jnp.swapaxes(colour, 0, 1), g_out).reshape((B, K) + a.shape[2:])
     trans, t = [None] * K, jnp.ones(a.shape[1:], a.dtype)
     for k in reversed(range(K)):
         trans[k], t = t, t * (1.0 - a[k])
     g_a, r = [], g_trans
     for k in range(K):
-        g_a.append(trans[k] * (q[k] - r))
-        r = a[k] * q[k] + (1.0 - a[k]) * r
-    w = jnp.stack([a[k] * trans[k] for k in range(K)])
-    g_colour = jnp.einsum("kbp,bpc->kbc", w.reshape(K, B, -1), g_out.reshape(B, -1, 4))
-    return jnp.stack(g_a), g_colour
+        g_a.append(trans[k] * (q[:, k] - r))
+        r = a[k] * q[:, k] + (1.0 - a[k]) * r
+    w = jnp.stack([a[k] * trans[k] for k in range(K)], axis=1).reshape(B, K, -1)
+    return jnp.stack(g_a), jnp.swapaxes(jnp.einsum("bkp,bpc->bkc", w, g_out), 0, 1)
 
 
 _over_solid.defvjp(_over_solid_fwd, _over_solid_bwd)
