@@ -122,11 +122,6 @@ def _stored_placement(lay: "_Layout", c, grid: _Grid):
     return p.layer[at], p.r0[at], p.c0[at]
 
 
-def _stored(lay: "_Layout", c) -> _Chunk:
-    """Stored piece chunk ``c`` (int32 (), < stored_chunks), placed."""
-    return _placed(jax.tree.map(lambda x: x[c], lay.stored))
-
-
 def _over_stored_chunks(lay: "_Layout", grid: _Grid, body, init):
     """``body(c, carry)`` over the stored piece chunks that hold pieces. A store of one
     chunk runs it once, without a loop: a loop around a single chunk cost 10 % of
@@ -181,6 +176,8 @@ def _tally(t: _Tally, ch: _Chunk, grid: _Grid) -> _Tally:
 class _Layout(NamedTuple):
     """Pass 1's result: everything the work batches read."""
     stored: _Pieces         # piece chunks 0 .. stored_chunks - 1 (leading axis stored_chunks + 1)
+    stored_batch: Optional[jax.Array]  # int32 (stored_chunks + 1, P * 6): each stored delta's batch (-1: none)
+    stored_slot: Optional[jax.Array]   # int32 (stored_chunks + 1, P * 6): its cell in that batch's slot blocks
     num_piece_chunks: jax.Array   # int32 ()
     num_batches: jax.Array  # int32 (): work batches (see _batch)
     rank: jax.Array         # int32 (L * NT): a layer's slot index within a tile (-1: none)
@@ -201,8 +198,10 @@ def _prefix_over_bins(x, grid: _Grid, transpose=False):
     return jnp.matmul(tri, x.reshape(n, -1), precision=jax.lax.Precision.HIGHEST).reshape(-1)
 
 
-def _layout(sub, sub_layer, ends, evenodd, grid: _Grid) -> _Layout:
-    """Pass 1: all piece chunks -> active tiles, constant windings, backdrops, slot ranks."""
+def _layout(sub, sub_layer, ends, evenodd, grid: _Grid, slot_tables: bool) -> _Layout:
+    """Pass 1: all piece chunks -> active tiles, constant windings, backdrops, slot ranks;
+    with ``slot_tables``, each stored delta's batch and slot (worth their pass only when
+    the backward pass reads them again: a forward alone was 10 % slower with them)."""
     L, nt, nty, ntx = grid.num_layers, grid.nt, grid.nty, grid.ntx
     dt = sub.dtype
     pieces_need = ends[-1]
@@ -236,8 +235,41 @@ def _layout(sub, sub_layer, ends, evenodd, grid: _Grid) -> _Layout:
     count = jnp.zeros((grid.max_chunks + 1,), jnp.int32).at[chunks].add(1)
     level_size = jnp.cumsum(count[::-1])[::-1][1:]              # tiles with chunks > i
     batch_end = jnp.cumsum(-(-level_size // grid.batch)).astype(jnp.int32)
-    return _Layout(stored, num_pc, batch_end[-1], jnp.where(contributes, rank, -1).reshape(-1), layer_at,
+    rank = jnp.where(contributes, rank, -1).reshape(-1)
+    def slots_of(c, tables):    # only the chunks that hold pieces
+        ch = _placed(jax.tree.map(lambda x: jax.lax.stop_gradient(x[c]), stored))
+        return tuple(jax.lax.dynamic_update_index_in_dim(t, x, c, 0)
+                     for t, x in zip(tables, _delta_slots(ch, rank, chunks, order, batch_end, grid)))
+
+    stored_batch = stored_slot = None
+    if slot_tables:
+        tables = (jnp.full((S, P * 6), -1, jnp.int32), jnp.zeros((S, P * 6), jnp.int32))
+        stored_batch, stored_slot = (slots_of(0, tables) if grid.stored_chunks == 1 else
+                                     jax.lax.fori_loop(0, jnp.minimum(num_pc, grid.stored_chunks), slots_of, tables))
+    return _Layout(stored, stored_batch, stored_slot, num_pc, batch_end[-1], rank, layer_at,
                    _prefix_over_bins(tally.rowsum, grid), chunks, order, level_size.astype(jnp.int32), batch_end)
+
+
+def _delta_slots(ch: _Chunk, rank, chunks, order, batch_end, grid: _Grid):
+    """(batch, slot) int32 (P * 6,) of each delta of a chunk: the work batch that
+    composites its slot (-1: none, the delta is dropped) and its cell in that batch's
+    (K * B, T, T) slot blocks, as :func:`_batch` lays the batches out. Computed once in
+    pass 1, so that a batch only compares ``batch == j`` instead of looking up each
+    delta's tile, rank and item again."""
+    K, B, nt, T = grid.depth_chunk, grid.batch, grid.nt, grid.tile
+    inside, tile_id = _tile_of(ch, grid)
+    tile_id = jnp.clip(tile_id, 0, nt - 1)
+    r = rank[jnp.clip(ch.lay, 0, grid.num_layers - 1) * nt + tile_id]
+    level = chunks[tile_id] - 1 - r // K            # batches go down each tile's chunks from the top
+    if grid.dense:
+        batch, item = level, tile_id
+    else:   # a level's tiles are a prefix of `order`, cut into batches of B
+        pos = jnp.zeros((nt,), jnp.int32).at[order[:nt]].set(jnp.arange(nt, dtype=jnp.int32))[tile_id]
+        first = jnp.where(level > 0, batch_end[jnp.maximum(level - 1, 0)], 0)
+        batch, item = first + pos // B, pos % B
+    ok = inside & (r >= 0)
+    slot = ((r % K * B + item) * T + ch.row % T) * T + ch.col % T
+    return jnp.where(ok, batch, -1).reshape(-1), jnp.where(ok, slot, K * B * T * T).reshape(-1)
 
 
 def _rows(x, batch: "_Batch", grid: _Grid):
@@ -252,6 +284,7 @@ def _set_rows(x, batch: "_Batch", value, grid: _Grid):
 
 class _Batch(NamedTuple):
     """One work batch: B (tile, depth chunk) items with distinct tiles."""
+    index: jax.Array   # int32 (): j, the batch's place in the work list
     tile: jax.Array    # int32 (B,): the item's tile; NT for an empty item
     chunk: jax.Array   # int32 (B,): its depth chunk (slots chunk * K .. chunk * K + K - 1)
     layer: jax.Array   # int32 (K, B): the layer in each slot (L: empty)
@@ -278,7 +311,7 @@ def _batch(lay: _Layout, j, grid: _Grid) -> _Batch:
     chunk = jnp.where(valid, lay.chunks[jnp.minimum(tile, nt - 1)] - 1 - level, 0)
     slot = (chunk[None, :] * K + jnp.arange(K, dtype=jnp.int32)[:, None]) * nt + tile[None, :]
     layer = lay.layer_at[jnp.where(valid[None, :], slot, lay.layer_at.shape[0] - 1)]
-    return _Batch(tile, chunk, layer, item)
+    return _Batch(j, tile, chunk, layer, item)
 
 
 def _local_index(ch: _Chunk, lay: _Layout, batch: _Batch, grid: _Grid):
@@ -291,6 +324,15 @@ def _local_index(ch: _Chunk, lay: _Layout, batch: _Batch, grid: _Grid):
     r = lay.rank[jnp.clip(ch.lay, 0, grid.num_layers - 1) * nt + tile_id] - batch.chunk[jnp.maximum(item, 0)] * K
     ok = inside & (item >= 0) & (r >= 0) & (r < K)
     return jnp.where(ok, ((r * B + item) * T + ch.row % T) * T + ch.col % T, K * B * T * T).reshape(-1)
+
+
+def _stored_index(lay: _Layout, c, batch: _Batch, grid: _Grid):
+    """int32 (P * 6,): :func:`_local_index` of stored chunk ``c`` (from pass 1's tables
+    when it made them)."""
+    if lay.stored_batch is None:
+        return _local_index(_placed(jax.tree.map(lambda x: x[c], lay.stored)), lay, batch, grid)
+    size = grid.depth_chunk * grid.batch * grid.tile * grid.tile
+    return jnp.where(lay.stored_batch[c] == batch.index, lay.stored_slot[c], size)
 
 
 def _backdrop_index(batch: _Batch, grid: _Grid):
@@ -310,13 +352,15 @@ def _batch_winding(sub, sub_layer, ends, lay: _Layout, batch: _Batch, grid: _Gri
     size = K * B * T * T
     local = jnp.zeros((size,), sub.dtype)
 
-    def add(ch, acc):
+    def add_stored(c, acc):
+        return acc.at[_stored_index(lay, c, batch, grid)].add(lay.stored.deltas[c].reshape(-1), mode="drop")
+
+    def add_remade(c, acc):   # chunks past the store (scenes past the piece capacity)
+        ch = _placed(_make_chunk(sub, sub_layer, ends, c, grid))
         return acc.at[_local_index(ch, lay, batch, grid)].add(ch.deltas.reshape(-1), mode="drop")
 
-    local = _over_stored_chunks(lay, grid, lambda c, acc: add(_stored(lay, c), acc), local)
-    # Chunks past the store (scenes past the piece capacity) are re-made.
-    local = jax.lax.fori_loop(grid.stored_chunks, lay.num_piece_chunks,
-                              lambda c, acc: add(_placed(_make_chunk(sub, sub_layer, ends, c, grid)), acc), local)
+    local = _over_stored_chunks(lay, grid, add_stored, local)
+    local = jax.lax.fori_loop(grid.stored_chunks, lay.num_piece_chunks, add_remade, local)
     local = prefix_sum_last(local.reshape(K * B, T, T))
     bd = lay.backdrop.at[_backdrop_index(batch, grid)].get(mode="fill", fill_value=0.0)
     return local + bd[:, :, None]
@@ -332,7 +376,7 @@ def _composite(sub, sub_layer, ends, evenodd, aux, params, shade, grid: _Grid, k
     """Front to back over the work batches: (tiles float (NT, T, T, 4), layout, the
     transmittance above each batch's items float (max_batches, B, T, T) or None).
     Row NT of the carried images collects the empty items."""
-    lay = _layout(sub, sub_layer, ends, evenodd, grid)
+    lay = _layout(sub, sub_layer, ends, evenodd, grid, keep_transmittance)
     T = grid.tile
     out = jnp.zeros((grid.nt + 1, T, T, 4), sub.dtype)
     trans = jnp.ones((grid.nt + 1, T, T), sub.dtype)
@@ -388,12 +432,12 @@ def _tiled_composite_bwd(shade, grid: _Grid, res, g):
         g_local = jnp.matmul(g_w, tri_t, precision=jax.lax.Precision.HIGHEST).reshape(-1)
         g_backdrop = g_backdrop.at[_backdrop_index(batch, grid)].add(jnp.sum(g_w, axis=-1), mode="drop")
 
-        def from_slots(ch):
-            return jnp.take(g_local, _local_index(ch, lay, batch, grid), mode="fill",
-                            fill_value=0.0).reshape(ch.lay.shape)
+        def from_slots(index):
+            return jnp.take(g_local, index, mode="fill", fill_value=0.0).reshape(-1, 2, 3)
 
         def collect(c, acc):
-            return jax.lax.dynamic_update_index_in_dim(acc, acc[c] + from_slots(_stored(lay, c)), c, 0)
+            return jax.lax.dynamic_update_index_in_dim(acc, acc[c] + from_slots(_stored_index(lay, c, batch, grid)),
+                                                       c, 0)
 
         g_stored = _over_stored_chunks(lay, grid, collect, g_stored)
         last = i == num_batches - 1
@@ -416,7 +460,7 @@ def _tiled_composite_bwd(shade, grid: _Grid, res, g):
             # A stored chunk's adjoint was collected batch by batch; a re-made one's is
             # this batch's (a cond: the take is not computed for the stored chunks).
             adjoint = jax.lax.cond(stored, lambda: g_stored[jnp.minimum(c, grid.stored_chunks)],
-                                   lambda: from_slots(ch)) + from_rows
+                                   lambda: from_slots(_local_index(ch, lay, batch, grid))) + from_rows
             # Materialised: fused into the piece VJP's many slices, XLA recomputed its
             # gathers in each (painterly-224's kernel gradient 45 ms, 34 ms like this).
             return acc + vjp(materialise(adjoint, c >= 0))[0]
