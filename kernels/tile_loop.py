@@ -236,6 +236,7 @@ def _layout(sub, sub_layer, ends, evenodd, grid: _Grid, slot_tables: bool) -> _L
     level_size = jnp.cumsum(count[::-1])[::-1][1:]              # tiles with chunks > i
     batch_end = jnp.cumsum(-(-level_size // grid.batch)).astype(jnp.int32)
     rank = jnp.where(contributes, rank, -1).reshape(-1)
+
     def slots_of(c, tables):    # only the chunks that hold pieces
         ch = _placed(jax.tree.map(lambda x: jax.lax.stop_gradient(x[c]), stored))
         return tuple(jax.lax.dynamic_update_index_in_dim(t, x, c, 0)
@@ -256,7 +257,7 @@ def _delta_slots(ch: _Chunk, rank, chunks, order, batch_end, grid: _Grid):
     (K * B, T, T) slot blocks, as :func:`_batch` lays the batches out. Computed once in
     pass 1, so that a batch only compares ``batch == j`` instead of looking up each
     delta's tile, rank and item again."""
-    K, B, nt, T = grid.depth_chunk, grid.batch, grid.nt, grid.tile
+    K, B, nt = grid.depth_chunk, grid.batch, grid.nt
     inside, tile_id = _tile_of(ch, grid)
     tile_id = jnp.clip(tile_id, 0, nt - 1)
     r = rank[jnp.clip(ch.lay, 0, grid.num_layers - 1) * nt + tile_id]
@@ -268,8 +269,14 @@ def _delta_slots(ch: _Chunk, rank, chunks, order, batch_end, grid: _Grid):
         first = jnp.where(level > 0, batch_end[jnp.maximum(level - 1, 0)], 0)
         batch, item = first + pos // B, pos % B
     ok = inside & (r >= 0)
-    slot = ((r % K * B + item) * T + ch.row % T) * T + ch.col % T
-    return jnp.where(ok, batch, -1).reshape(-1), jnp.where(ok, slot, K * B * T * T).reshape(-1)
+    return jnp.where(ok, batch, -1).reshape(-1), _slot_cell(ok, r % K, item, ch, grid)
+
+
+def _slot_cell(ok, r, item, ch: _Chunk, grid: _Grid):
+    """int32 (P * 6,): each delta's cell in a batch's (K * B, T, T) slot blocks, for its slot
+    r within the depth chunk and its item in the batch; past the end where not ``ok``."""
+    K, B, T = grid.depth_chunk, grid.batch, grid.tile
+    return jnp.where(ok, ((r * B + item) * T + ch.row % T) * T + ch.col % T, K * B * T * T).reshape(-1)
 
 
 def _rows(x, batch: "_Batch", grid: _Grid):
@@ -317,13 +324,13 @@ def _batch(lay: _Layout, j, grid: _Grid) -> _Batch:
 def _local_index(ch: _Chunk, lay: _Layout, batch: _Batch, grid: _Grid):
     """int32 (P * 6,): each delta's position in the batch's (K * B, T, T) slot blocks, past
     the end when its tile is not in the batch, its slot is in another chunk, or it is dropped."""
-    K, B, nt, T = grid.depth_chunk, grid.batch, grid.nt, grid.tile
+    K, nt = grid.depth_chunk, grid.nt
     inside, tile_id = _tile_of(ch, grid)
     tile_id = jnp.clip(tile_id, 0, nt - 1)
     item = batch.item[tile_id]
     r = lay.rank[jnp.clip(ch.lay, 0, grid.num_layers - 1) * nt + tile_id] - batch.chunk[jnp.maximum(item, 0)] * K
     ok = inside & (item >= 0) & (r >= 0) & (r < K)
-    return jnp.where(ok, ((r * B + item) * T + ch.row % T) * T + ch.col % T, K * B * T * T).reshape(-1)
+    return _slot_cell(ok, r, item, ch, grid)
 
 
 def _stored_index(lay: _Layout, c, batch: _Batch, grid: _Grid):
