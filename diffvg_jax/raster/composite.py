@@ -226,6 +226,26 @@ def _over_unrolled(a, colour):
     return out, trans
 
 
+def _over_adjoint(a, q, g_trans):
+    """(g_a float (K, B, T, T), the planes w_k = a_k trans_k float (B, T, T)) of "over",
+    given the planes q_k = <g_out, colour_k> per pixel (K of them) and the transmittance's
+    adjoint. With trans_k the
+    light above slot k and S_k the composite of the slots below it, d out / d a_k =
+    trans_k (colour_k - S_k) and d prod(1 - a) / d a_k = -trans_k prod_{m<k} (1 - a_m);
+    the running r_0 = g_trans, r_{k+1} = a_k q_k + (1 - a_k) r_k gives
+    g_a[k] = trans_k (q_k - r_k). (Autodiff of the unrolled loop instead pads every slot's
+    adjoint to all K slots, K^2 pads: most of fxemoji's gradient.)"""
+    K = a.shape[0]
+    trans, t = [None] * K, jnp.ones(a.shape[1:], a.dtype)
+    for k in reversed(range(K)):
+        trans[k], t = t, t * (1.0 - a[k])
+    g_a, r = [], g_trans
+    for k in range(K):
+        g_a.append(trans[k] * (q[k] - r))
+        r = a[k] * q[k] + (1.0 - a[k]) * r
+    return jnp.stack(g_a), [a[k] * trans[k] for k in range(K)]
+
+
 @jax.custom_vjp
 def _over_solid(a, colour):
     """:func:`_over_unrolled` for one straight colour per slot, colour float (K, B, 4) (alpha 1)."""
@@ -237,31 +257,42 @@ def _over_solid_fwd(a, colour):
 
 
 def _over_solid_bwd(res, g):
-    """Autodiff of the unrolled loop pads every slot's adjoint to all K slots and reduces
-    each slot's colour adjoint on its own (2K reductions, K^2 pads: most of fxemoji's
-    gradient). In closed form, with trans_k the light above slot k and S_k the composite
-    of the slots below it, d out / d a_k = trans_k (colour_k - S_k) and d prod(1 - a) /
-    d a_k = -trans_k prod_{m<k} (1 - a_m). With q_k = <g_out, colour_k> per pixel, the
-    running r_0 = g_trans, r_{k+1} = a_k q_k + (1 - a_k) r_k gives
-    g_a[k] = trans_k (q_k - r_k); the colour adjoints are one contraction over pixels."""
+    """:func:`_over_adjoint`; q and the colour adjoints are contractions over the channel
+    and pixel axes, with the tile axis leading (batch first: no operand transposes)."""
     a, colour = res
     g_out, g_trans = g
     K, B = a.shape[:2]
     g_out = g_out.reshape(B, -1, 4)
-    # Contractions with the tile axis leading (batch dimension first: no operand transposes).
     q = jnp.einsum("bkc,bpc->bkp", jnp.swapaxes(colour, 0, 1), g_out).reshape((B, K) + a.shape[2:])
-    trans, t = [None] * K, jnp.ones(a.shape[1:], a.dtype)
-    for k in reversed(range(K)):
-        trans[k], t = t, t * (1.0 - a[k])
-    g_a, r = [], g_trans
-    for k in range(K):
-        g_a.append(trans[k] * (q[:, k] - r))
-        r = a[k] * q[:, k] + (1.0 - a[k]) * r
-    w = jnp.stack([a[k] * trans[k] for k in range(K)], axis=1).reshape(B, K, -1)
-    return jnp.stack(g_a), jnp.swapaxes(jnp.einsum("bkp,bpc->bkc", w, g_out), 0, 1)
+    g_a, w = _over_adjoint(a, [q[:, k] for k in range(K)], g_trans)
+    w = jnp.stack(w, axis=1).reshape(B, K, -1)
+    return g_a, jnp.swapaxes(jnp.einsum("bkp,bpc->bkc", w, g_out), 0, 1)
 
 
 _over_solid.defvjp(_over_solid_fwd, _over_solid_bwd)
+
+
+@jax.custom_vjp
+def _over_pixels(a, colour):
+    """:func:`_over_unrolled` for straight colours per pixel, colour float (K, B, T, T, 4)."""
+    return _over_unrolled(a, colour)
+
+
+def _over_pixels_fwd(a, colour):
+    return _over_pixels(a, colour), (a, colour)
+
+
+def _over_pixels_bwd(res, g):
+    """:func:`_over_adjoint`, q summed over the four channels term by term (no reduction
+    over the short channel axis)."""
+    a, colour = res
+    g_out, g_trans = g
+    q = [sum(colour[k, ..., c] * g_out[..., c] for c in range(4)) for k in range(a.shape[0])]
+    g_a, w = _over_adjoint(a, q, g_trans)
+    return g_a, jnp.stack(w)[..., None] * g_out[None]
+
+
+_over_pixels.defvjp(_over_pixels_fwd, _over_pixels_bwd)
 
 
 def _over_slots(a, colour):
@@ -271,7 +302,7 @@ def _over_slots(a, colour):
     if a.shape[0] <= UNROLL_SLOTS:
         if colour.shape[2:4] == (1, 1):
             return _over_solid(a, colour[:, :, 0, 0])
-        return _over_unrolled(a, colour)
+        return _over_pixels(a, colour)
     trans = _transmittance(a)
     w = a * trans
     if colour.shape[2:4] == (1, 1):
