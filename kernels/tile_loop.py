@@ -238,7 +238,7 @@ def _layout(sub, sub_layer, ends, evenodd, grid: _Grid, slot_tables: bool) -> _L
     rank = jnp.where(contributes, rank, -1).reshape(-1)
 
     def slots_of(c, tables):    # only the chunks that hold pieces
-        ch = _placed(jax.tree.map(lambda x: jax.lax.stop_gradient(x[c]), stored))
+        ch = _Chunk(None, *delta_positions(stored.layer[c], stored.r0[c], stored.c0[c]))   # positions only
         return tuple(jax.lax.dynamic_update_index_in_dim(t, x, c, 0)
                      for t, x in zip(tables, _delta_slots(ch, rank, chunks, order, batch_end, grid)))
 

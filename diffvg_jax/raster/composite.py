@@ -229,12 +229,13 @@ def _over_unrolled(a, colour):
 def _over_adjoint(a, q, g_trans):
     """(g_a float (K, B, T, T), the planes w_k = a_k trans_k float (B, T, T)) of "over",
     given the planes q_k = <g_out, colour_k> per pixel (K of them) and the transmittance's
-    adjoint. With trans_k the
-    light above slot k and S_k the composite of the slots below it, d out / d a_k =
-    trans_k (colour_k - S_k) and d prod(1 - a) / d a_k = -trans_k prod_{m<k} (1 - a_m);
-    the running r_0 = g_trans, r_{k+1} = a_k q_k + (1 - a_k) r_k gives
-    g_a[k] = trans_k (q_k - r_k). (Autodiff of the unrolled loop instead pads every slot's
-    adjoint to all K slots, K^2 pads: most of fxemoji's gradient.)"""
+    adjoint g_trans float (B, T, T).
+
+    With trans_k the light above slot k and S_k the composite of the slots below it,
+    d out / d a_k = trans_k (colour_k - S_k) and d prod(1 - a) / d a_k =
+    -trans_k prod_{m<k} (1 - a_m); the running r_0 = g_trans, r_{k+1} = a_k q_k +
+    (1 - a_k) r_k gives g_a[k] = trans_k (q_k - r_k). (Autodiff of the unrolled loop
+    instead pads every slot's adjoint to all K slots, K^2 pads: most of fxemoji's gradient.)"""
     K = a.shape[0]
     trans, t = [None] * K, jnp.ones(a.shape[1:], a.dtype)
     for k in reversed(range(K)):
