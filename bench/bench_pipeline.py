@@ -4,8 +4,8 @@ Sections (run by hand; ratios against skia-python's forward render of the same S
 measured in the same process):
 
   first     a fresh Python process per row: the first forward+backward of painterly-224
-            (``jax.grad`` of a loss, compile included), with and without
-            ``dv.prefer_fast_compilation()``; and the first ``render_svg`` of an emoji.
+            (eager ``jax.grad`` of a loss, and ``jax.jit(jax.grad(loss))``, compile
+            included), with and without ``dv.prefer_fast_compilation()``; and the first ``render_svg`` of an emoji.
   idioms    warm medians of the idioms people write, no budget arguments:
               plain     jax.jit(lambda s: dv.render(s, width=W, height=H)) and its jax.grad
               eager     dv.render(scene) and jax.grad(loss)(scene) without jit
@@ -51,8 +51,9 @@ import jax, jax.numpy as jnp
 from bench_render import random_scene
 scene, size = random_scene("painterly-224")
 loss = lambda s: jnp.mean(dv.render(s, width=size, height=size))
+grad = jax.jit(jax.grad(loss)) if {plain} else jax.grad(loss)
 t = time.perf_counter()
-jax.block_until_ready(jax.grad(loss)(scene))
+jax.block_until_ready(grad(scene))
 print(time.perf_counter() - t, time.perf_counter() - t0)
 """
 
@@ -139,9 +140,11 @@ def section_first(args):
     print("\n## First calls (fresh process each; seconds)\n")
     print("| what | fast compile | first call s | process total s |")
     print("|---|---|---|---|")
-    for fast in (False, True):
-        call, total = fresh(FIRST_GRAD.format(here=HERE, fast=fast))
-        print(f"| painterly-224 first jax.grad | {fast} | {call:.1f} | {total:.1f} |", flush=True)
+    for plain in (False, True):
+        for fast in (False, True):
+            call, total = fresh(FIRST_GRAD.format(here=HERE, fast=fast, plain=plain))
+            what = "jax.jit(jax.grad(loss))" if plain else "jax.grad(loss)"
+            print(f"| painterly-224 first {what} | {fast} | {call:.1f} | {total:.1f} |", flush=True)
     files = sorted(glob.glob(os.path.join(EMOJI, "*.svg")))[:3]
     for path in files:
         for fast in (False, True):

@@ -28,3 +28,15 @@ def prefer_fast_compilation() -> bool:
     if missing:
         os.environ["XLA_FLAGS"] = " ".join([flags] + missing).strip()
     return all(f in os.environ["XLA_FLAGS"].split() for f in FAST_COMPILE_FLAGS)
+
+
+def cpu_fusion_emitters_enabled() -> bool:
+    """Whether XLA:CPU compiles with its newer fusion emitters (its default), as far as
+    ``XLA_FLAGS`` tells: False once :func:`prefer_fast_compilation` (or the user) turned them
+    off. Programs can pick, at trace time, the form of an operation that compiles faster
+    under the emitters in use (see ``raster.leaves``)."""
+    for flag in reversed(os.environ.get("XLA_FLAGS", "").split()):
+        name, _, value = flag.partition("=")
+        if name == "--xla_cpu_use_fusion_emitters":
+            return value.strip().lower() not in ("false", "0")
+    return True
