@@ -6,7 +6,8 @@ Public API (see README.md):
   rendering     render(scene or encoding, *, width, height, ...); encode, encode_batch,
                 Encoding (scenes as data: one compiled program per capacity class);
                 pieces_needed, depth_needed (static
-                budgets inside your own jit); keep_freed_memory (faster CPU runs; applied on import),
+                budgets inside your own jit); keep_freed_memory, run_cpu_programs_synchronously
+                (faster CPU runs; applied on import),
                 enable_compilation_cache (compiled programs kept on disk),
                 prefer_fast_compilation (XLA:CPU flags: first calls 2-5x faster)
   SVG           load_svg, save_svg (module diffvg_jax.svg)
@@ -21,9 +22,14 @@ from .scene import (Scene, Group, Path, Circle, Ellipse, Rect, Polygon, Polyline
                     Pattern, ImagePaint)
 from .raster import Encoding, depth_needed, encode, encode_batch, pieces_needed, render
 from .runtime import (enable_compilation_cache, keep_freed_memory, keep_freed_memory_unless_opted_out,
-                      prefer_fast_compilation)
+                      prefer_fast_compilation, run_cpu_programs_synchronously,
+                      run_cpu_programs_synchronously_unless_opted_out)
 
-keep_freed_memory_unless_opted_out()   # faster jitted calls on CPU; DIFFVG_JAX_KEEP_FREED_MEMORY=0 opts out
+# Faster jitted calls on CPU (diffvg_jax.runtime.cpu_memory): freed memory is kept, and CPU
+# programs run on the calling thread, whose heap keeps large temporaries between calls.
+# DIFFVG_JAX_KEEP_FREED_MEMORY=0 and DIFFVG_JAX_SYNC_CPU=0 opt out.
+keep_freed_memory_unless_opted_out()
+run_cpu_programs_synchronously_unless_opted_out()
 
 __version__ = "0.1.0"
 

@@ -1,5 +1,6 @@
-"""glibc's allocator setting: applied by ``import diffvg_jax`` unless the environment opts out,
-and it changes what a large allocation costs (freed memory is reused, not mapped afresh)."""
+"""The CPU memory settings: glibc's allocator setting and synchronous CPU dispatch, applied by
+``import diffvg_jax`` unless the environment opts out; they change what a large allocation
+costs (freed memory is reused, not mapped afresh), counted in minor page faults."""
 import os
 import subprocess
 import sys
@@ -31,11 +32,38 @@ print(resource.getrusage(resource.RUSAGE_SELF).ru_minflt - before)
 """
 
 
-def _run(code, opt_out):
+# A jitted program with 192 MiB of temporaries (above the 64 MiB a worker thread's glibc
+# arena can hold): megabytes faulted per call, after a warm-up call.
+PROGRAM_FAULTS = """
+import resource
+import diffvg_jax
+import jax, jax.numpy as jnp
+
+@jax.jit
+def f(x):
+    y = jnp.outer(x, x)
+    return jnp.cumsum(y, axis=0)[::97].sum() + jnp.cumsum(y, axis=1)[:, ::89].sum()
+
+x = jnp.linspace(0, 1, 4096)
+jax.block_until_ready(f(x))
+before = resource.getrusage(resource.RUSAGE_SELF).ru_minflt
+for _ in range(3):
+    jax.block_until_ready(f(x))
+print((resource.getrusage(resource.RUSAGE_SELF).ru_minflt - before) / 3 * 4096 / 2 ** 20)
+"""
+
+DISPATCH = """
+import diffvg_jax, jax
+print(jax.config.values.get("jax_cpu_enable_async_dispatch"))
+"""
+
+
+def _run(code, opt_out, variable="DIFFVG_JAX_KEEP_FREED_MEMORY"):
     env = dict(os.environ)
-    env.pop("DIFFVG_JAX_KEEP_FREED_MEMORY", None)
+    for name in ("DIFFVG_JAX_KEEP_FREED_MEMORY", "DIFFVG_JAX_SYNC_CPU"):
+        env.pop(name, None)
     if opt_out:
-        env["DIFFVG_JAX_KEEP_FREED_MEMORY"] = "0"
+        env[variable] = "0"
     return subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True,
                           env=env).stdout.split()[-1]
 
@@ -50,3 +78,15 @@ def test_freed_memory_is_reused_without_page_faults():
     pages = 20 * (64 << 20) // 4096
     assert kept < 0.05 * pages      # reused heap: (almost) no faults
     assert fresh > 0.5 * pages      # mmap'd afresh each time: every page faults
+
+
+def test_import_runs_cpu_programs_synchronously_unless_opted_out():
+    assert _run(DISPATCH, opt_out=False) == "False"
+    assert _run(DISPATCH, opt_out=True, variable="DIFFVG_JAX_SYNC_CPU") == "True"
+
+
+def test_large_temporaries_are_not_mapped_afresh_on_every_call():
+    kept = float(_run(PROGRAM_FAULTS, opt_out=False))
+    fresh = float(_run(PROGRAM_FAULTS, opt_out=True, variable="DIFFVG_JAX_SYNC_CPU"))
+    assert kept < 10          # MB per call: the temporaries stay mapped between calls
+    assert fresh > 96         # asynchronous dispatch: most of the 192 MB fault again
