@@ -13,8 +13,9 @@ on every call (clipdraw-224's plain-jit gradient: 35,000 faults, 138 MB, per cal
 synchronously, on the calling thread, the temporaries come from the main heap, kept
 between calls: clipdraw-224's gradient 87-90 -> 60 ms, svg-512's 126-145 -> 85 ms, the
 Ghostscript tiger's forward 70 -> 53 ms and gradient 229 -> 145 ms (plain jit, 2-core
-machine, same session); small programs are unchanged, and an eager ``jax.grad`` over
-thousands of leaves is ~10 % slower (its Python no longer overlaps the computation).
+machine, same session). Calls with much Python or many outputs lose the overlap of that
+work with the computation: painterly-224 (1,537 leaves) plain-jit gradient ~5 % slower,
+its eager ``jax.grad`` ~17 %.
 
 Both are applied when ``diffvg_jax`` is imported (a plain ``jax.jit(dv.render)`` loop is
 what users write, and it should not pay the page faults); set the environment variable
