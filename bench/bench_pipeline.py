@@ -5,7 +5,8 @@ measured in the same process):
 
   first     a fresh Python process per row: the first forward+backward of painterly-224
             (eager ``jax.grad`` of a loss, and ``jax.jit(jax.grad(loss))``, compile
-            included), with and without ``dv.prefer_fast_compilation()``; and the first ``render_svg`` of an emoji.
+            included), with and without ``dv.prefer_fast_compilation()``; and the first
+            ``render_svg`` of an emoji.
   idioms    warm medians of the idioms people write, no budget arguments:
               plain     jax.jit(lambda s: dv.render(s, width=W, height=H)) and its jax.grad
               eager     dv.render(scene) and jax.grad(loss)(scene) without jit

@@ -1,6 +1,6 @@
 """Process settings that make the compiled programs cheap to run and to reload: the
-persistent compilation cache, glibc's allocator settings, XLA's faster-compiling CPU
-emitters, and the bound on the programs a process keeps. Imports nothing of the engine.
+persistent compilation cache, glibc's allocator settings and JAX's CPU dispatch, XLA's
+faster-compiling CPU emitters, and the bound on the programs a process keeps. Imports nothing of the engine.
 """
 from .compile_cache import enable_compilation_cache
 from .cpu_memory import (keep_freed_memory, keep_freed_memory_unless_opted_out, run_cpu_programs_synchronously,
