@@ -153,6 +153,14 @@ def _tile_of(ch: _Chunk, grid: _Grid):
     return inside, (ch.row // grid.tile) * grid.ntx + ch.col // grid.tile
 
 
+def _tile_and_rank(ch: _Chunk, rank, grid: _Grid):
+    """(inside bool, tile id clipped to the grid, the delta's layer's slot rank in that tile
+    (-1: none)), each int32 / bool (P, 2, 3), for pass 1's ``rank`` int32 (L * NT)."""
+    inside, tile_id = _tile_of(ch, grid)
+    tile_id = jnp.clip(tile_id, 0, grid.nt - 1)
+    return inside, tile_id, rank[jnp.clip(ch.lay, 0, grid.num_layers - 1) * grid.nt + tile_id]
+
+
 class _Tally(NamedTuple):
     """What pass 1 sums over all piece chunks."""
     active: jax.Array    # bool (L * NT): a delta of the layer lands in the tile
@@ -237,10 +245,14 @@ def _layout(sub, sub_layer, ends, evenodd, grid: _Grid, slot_tables: bool) -> _L
     batch_end = jnp.cumsum(-(-level_size // grid.batch)).astype(jnp.int32)
     rank = jnp.where(contributes, rank, -1).reshape(-1)
 
+    # Each tile's position in `order` (the inverse permutation), once for all chunks.
+    order_pos = None if grid.dense or not slot_tables else \
+        jnp.zeros((nt,), jnp.int32).at[order[:nt]].set(jnp.arange(nt, dtype=jnp.int32))
+
     def slots_of(c, tables):    # only the chunks that hold pieces
         ch = _Chunk(None, *delta_positions(stored.layer[c], stored.r0[c], stored.c0[c]))   # positions only
         return tuple(jax.lax.dynamic_update_index_in_dim(t, x, c, 0)
-                     for t, x in zip(tables, _delta_slots(ch, rank, chunks, order, batch_end, grid)))
+                     for t, x in zip(tables, _delta_slots(ch, rank, chunks, order_pos, batch_end, grid)))
 
     stored_batch = stored_slot = None
     if slot_tables:
@@ -251,21 +263,20 @@ def _layout(sub, sub_layer, ends, evenodd, grid: _Grid, slot_tables: bool) -> _L
                    _prefix_over_bins(tally.rowsum, grid), chunks, order, level_size.astype(jnp.int32), batch_end)
 
 
-def _delta_slots(ch: _Chunk, rank, chunks, order, batch_end, grid: _Grid):
+def _delta_slots(ch: _Chunk, rank, chunks, order_pos, batch_end, grid: _Grid):
     """(batch, slot) int32 (P * 6,) of each delta of a chunk: the work batch that
     composites its slot (-1: none, the delta is dropped) and its cell in that batch's
     (K * B, T, T) slot blocks, as :func:`_batch` lays the batches out. Computed once in
     pass 1, so that a batch only compares ``batch == j`` instead of looking up each
-    delta's tile, rank and item again."""
-    K, B, nt = grid.depth_chunk, grid.batch, grid.nt
-    inside, tile_id = _tile_of(ch, grid)
-    tile_id = jnp.clip(tile_id, 0, nt - 1)
-    r = rank[jnp.clip(ch.lay, 0, grid.num_layers - 1) * nt + tile_id]
+    delta's tile, rank and item again. order_pos int32 (NT,): each tile's position in
+    the level order (None for a dense grid)."""
+    K, B = grid.depth_chunk, grid.batch
+    inside, tile_id, r = _tile_and_rank(ch, rank, grid)
     level = chunks[tile_id] - 1 - r // K            # batches go down each tile's chunks from the top
     if grid.dense:
         batch, item = level, tile_id
     else:   # a level's tiles are a prefix of `order`, cut into batches of B
-        pos = jnp.zeros((nt,), jnp.int32).at[order[:nt]].set(jnp.arange(nt, dtype=jnp.int32))[tile_id]
+        pos = order_pos[tile_id]
         first = jnp.where(level > 0, batch_end[jnp.maximum(level - 1, 0)], 0)
         batch, item = first + pos // B, pos % B
     ok = inside & (r >= 0)
@@ -324,11 +335,10 @@ def _batch(lay: _Layout, j, grid: _Grid) -> _Batch:
 def _local_index(ch: _Chunk, lay: _Layout, batch: _Batch, grid: _Grid):
     """int32 (P * 6,): each delta's position in the batch's (K * B, T, T) slot blocks, past
     the end when its tile is not in the batch, its slot is in another chunk, or it is dropped."""
-    K, nt = grid.depth_chunk, grid.nt
-    inside, tile_id = _tile_of(ch, grid)
-    tile_id = jnp.clip(tile_id, 0, nt - 1)
+    K = grid.depth_chunk
+    inside, tile_id, rank = _tile_and_rank(ch, lay.rank, grid)
     item = batch.item[tile_id]
-    r = lay.rank[jnp.clip(ch.lay, 0, grid.num_layers - 1) * nt + tile_id] - batch.chunk[jnp.maximum(item, 0)] * K
+    r = rank - batch.chunk[jnp.maximum(item, 0)] * K
     ok = inside & (item >= 0) & (r >= 0) & (r < K)
     return _slot_cell(ok, r, item, ch, grid)
 
