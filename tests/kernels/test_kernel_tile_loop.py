@@ -12,7 +12,7 @@ import jax.numpy as jnp
 import numpy as np
 import pytest
 
-from diffvg_jax.kernels import fill_rule_coverage, tiled_composite, winding_integral
+from diffvg_jax.kernels import fill_rule_coverage, tile_loop, tiled_composite, winding_integral
 from diffvg_jax.kernels.tiles import untile
 
 from test_kernel_tiles import H, W, edges_of, scene_polys
@@ -84,6 +84,27 @@ def test_image_equals_the_dense_composite_whatever_the_chunks(seed, chunks):
 
 @pytest.mark.parametrize("chunks", CHUNKS)
 def test_gradients_equal_the_dense_composites(chunks):
+    check_gradients(chunks)
+
+
+@pytest.mark.parametrize("chunks", [CHUNKS[1], CHUNKS[2]])
+def test_grids_past_the_slot_code_limit_look_the_deltas_up_per_batch(chunks, monkeypatch):
+    """Pass 1 records each stored delta's batch and cell as one int32 code where that fits;
+    past the limit (huge grids) every batch looks the deltas up again: same image and
+    gradients. Both settings cut levels into several batches."""
+    monkeypatch.setattr(tile_loop, "SLOT_CODE_LIMIT", 0)
+    polys, L = scene_polys(1)
+    edges, ids = edges_of(polys)
+    evenodd = np.arange(L) % 2 == 1
+    rgb, alpha = paint(L, 1)
+    want = np.asarray(dense_image(edges, ids, evenodd, rgb, alpha, L))
+    np.testing.assert_allclose(np.asarray(loop_image(edges, ids, evenodd, rgb, alpha, L, *chunks)), want, atol=3e-6)
+    check_gradients(chunks)
+
+
+def check_gradients(chunks):
+    """jax.grad of a weighted image sum through the loop kernel (jitted) against the dense
+    reference, in the vertices, colours and opacities."""
     polys, L = scene_polys(4)
     sizes = [len(p) for _, p in polys]
     verts = jnp.asarray(np.concatenate([p for _, p in polys]), jnp.float32)
