@@ -94,7 +94,10 @@ def piece_plan(edges, layer_ids, height, width):
     ``split_edges``, their layer int32 (2E,), ends int32 (2E,) the cumulative unit-piece
     counts). ``ends[-1]`` is the number of pieces the edges need; the counts carry no
     gradient, ``sub`` is differentiable in ``edges``."""
-    sub = split_edges(edges, height, width)
+    # Rematerialised in the backward pass: its residuals (a dozen masks and quotients per
+    # edge) would each be one constant of an eager ``jax.grad``'s linearised program, ~45 us
+    # of Python apiece; recomputing them is a few elementwise passes over the edges.
+    sub = jax.checkpoint(split_edges, static_argnums=(1, 2))(edges, height, width)
     sub_layer = jnp.concatenate([layer_ids, layer_ids])
     return sub, sub_layer, jnp.cumsum(piece_counts(jax.lax.stop_gradient(sub)))
 

@@ -149,6 +149,10 @@ def flat_geometry(theta, plan: FlatPlan, capacity: int):
     op opacity float (K,)).
     One program per capacity class (``capacity``: line pieces per Bezier segment, static).
     """
+    return jax.checkpoint(_flat_geometry, static_argnums=(2,))(theta, plan, capacity)
+
+
+def _flat_geometry(theta, plan: FlatPlan, capacity: int):
     ctrl, widths = segment_arrays(theta, plan.segments)
     to_canvas = _frames(theta, plan)
     per_row = jnp.concatenate([to_canvas, jnp.zeros((1, 3, 3), theta.dtype)])[plan.seg_item]

@@ -36,7 +36,16 @@ def render_encoding_jit(enc: Encoding, premultiplied: bool):
         if enc.check_budget:
             need = kernel_pieces_needed(jax.lax.stop_gradient(enc.edges), height=enc.height, width=enc.width)
             jax.debug.callback(warn_budget, need, enc.max_pieces, 0, 1)
-    bg = enc.background
+    return _over_background(out, enc.background, premultiplied)
+
+
+@functools.partial(jax.checkpoint, static_argnums=(2,))
+def _over_background(out, bg, premultiplied: bool):
+    """float (H, W, 4): premultiplied ``out`` over the straight-alpha background colour bg
+    float (4,), un-premultiplied unless ``premultiplied``. Rematerialised in the backward
+    pass: its residuals are a handful of (H, W) images, each one constant of an eager
+    ``jax.grad``'s linearised program (~45 us of Python apiece); recomputing is one
+    elementwise pass."""
     # As a product of (H, W) and (4,): the gradient is then two matrix-vector products
     # instead of a reduction over the size-4 channel axis (slow on XLA:CPU).
     out = out + jnp.einsum("hw,c->hwc", 1.0 - out[..., 3], jnp.concatenate([bg[:3] * bg[3], bg[3:]]))
