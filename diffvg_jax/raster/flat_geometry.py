@@ -129,15 +129,22 @@ def _read_or_one(theta, idx):
 
 
 def _frames(theta, plan: FlatPlan):
-    """Each shape's user -> canvas matrix, float (T, 3, 3) (padding: zeros)."""
+    """Each shape's user -> canvas matrix, float (T, 3, 3) (padding: zeros).
+
+    Frame rows: 0 the canvas (identity), 1 + g group g. Each group's matrix is composed
+    with its ancestors' by pointer jumping: after step k, ``acc[r]`` is the product of the
+    2^k nearest matrices on r's path to the root (its own last) and ``anc[r]`` the row
+    above them, so ceil(log2(G + 1)) vectorised steps cover any nesting. (A scan over the
+    groups in order cost ~13 us per group and twice that in its transpose: 6 ms of the
+    tiger's gradient.)"""
     G = plan.group_parent.shape[0]
-    table = jnp.zeros((G + 1, 3, 3), theta.dtype).at[0].set(jnp.eye(3, dtype=theta.dtype))
-
-    def compose(frames, g):
-        return frames.at[g + 1].set(frames[plan.group_parent[g]] @ read(theta, plan.group_transform[g])), None
-
-    table, _ = jax.lax.scan(compose, table, jnp.arange(G))
-    return table[plan.item_group] @ read(theta, plan.item_transform)
+    eye = jnp.eye(3, dtype=theta.dtype)[None]
+    acc = jnp.concatenate([eye, read(theta, plan.group_transform)])
+    anc = jnp.concatenate([jnp.zeros((1,), jnp.int32), jnp.asarray(plan.group_parent, jnp.int32)])
+    for _ in range(int(np.ceil(np.log2(G + 1)))):
+        acc = acc[anc] @ acc
+        anc = anc[anc]
+    return acc[plan.item_group] @ read(theta, plan.item_transform)
 
 
 @functools.partial(jax.jit, static_argnames=("capacity",))

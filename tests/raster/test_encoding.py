@@ -319,3 +319,67 @@ def test_rare_long_subpaths_share_a_stroke_program():
         image = np.asarray(dv.render(scene, width=SIZE, height=SIZE))
     assert len([n for n in log.names if "stroke_group_edges" in n]) == 2, log.names
     np.testing.assert_allclose(image, np.asarray(per_structure(scene)(scene)), atol=2e-5)
+
+
+
+def _quad(x, transform=None):
+    """A quadrilateral around (x, 10): straight edges, so no flattening depends on the matrices."""
+    pts = np.array([[x - 3.0, 7.0], [x + 2.5, 7.5], [x + 3.0, 13.0], [x - 2.0, 12.5]])
+    kw = {} if transform is None else dict(transform=transform)
+    return dv.Polygon(points=pts, fill=dv.Solid(color=np.array([0.2, 0.5, 0.9, 0.8])), **kw)
+
+
+SIBLING = np.diag([1.1, 0.9, 1.0])
+
+
+def _nested_groups(mats, leaf_offsets):
+    """Groups nested len(mats) deep (matrix k at depth k); a quad at each depth listed in
+    ``leaf_offsets`` plus a sibling group beside the chain at depth 1."""
+    node = None
+    for depth in range(len(mats) - 1, -1, -1):
+        children = ([node] if node is not None else []) + ([_quad(leaf_offsets[depth])] if depth in leaf_offsets else [])
+        if depth == 1:
+            children.append(dv.Group(children=(_quad(4.0),), transform=SIBLING))
+        node = dv.Group(children=tuple(children), transform=mats[depth])
+    return dv.Scene(children=(node,))
+
+
+def test_deeply_nested_group_transforms_compose_in_order():
+    """Frames are composed by pointer jumping (log2 steps over the frame table): shapes at
+    every depth of a 7-deep chain, and a sibling branch, must be drawn exactly as the same
+    shapes with their composed matrices (NumPy products, root first) on themselves; the
+    gradient in a middle group's matrix must match central differences."""
+    rng = np.random.default_rng(3)
+    mats = []
+    for _ in range(7):
+        a = np.eye(3) + np.pad(rng.uniform(-0.15, 0.15, (2, 2)), ((0, 1), (0, 1)))
+        a[:2, 2] = rng.uniform(-1.5, 1.5, 2)
+        mats.append(a)
+    leaf_offsets = {0: 6.0, 2: 12.0, 4: 18.0, 6: 24.0}
+    composed = {depth: _quad(x, np.linalg.multi_dot([np.eye(3)] + mats[:depth + 1] + [np.eye(3)]))
+                for depth, x in leaf_offsets.items()}
+    composed["sibling"] = _quad(4.0, mats[0] @ mats[1] @ SIBLING)
+    # Document order: the deepest shape first, the sibling after depth 2's, depth 0's last.
+    flat = dv.Scene(children=tuple(composed[k] for k in (6, 4, 2, "sibling", 0)))
+    # Premultiplied: straight colour divides by alpha, which magnifies float noise where
+    # an edge barely touches a pixel.
+    want = dv.render(flat, width=SIZE, height=SIZE, premultiplied=True)
+    got = dv.render(_nested_groups(mats, leaf_offsets), width=SIZE, height=SIZE, premultiplied=True)
+    assert float(want[..., 3].sum()) > 50.0
+    np.testing.assert_allclose(np.asarray(got), np.asarray(want), atol=2e-5)
+
+    weights = jnp.asarray(rng.normal(size=(SIZE, SIZE, 4)), jnp.float32)
+
+    def loss(m3):
+        scene = _nested_groups(mats[:3] + [m3] + mats[4:], leaf_offsets)
+        return jnp.sum(dv.render(scene, width=SIZE, height=SIZE, premultiplied=True) * weights)
+
+    g = np.asarray(jax.grad(loss)(jnp.asarray(mats[3], jnp.float32)))
+    eps = 2e-3   # moves a vertex by < 0.1 px: the coverage is close to linear over that
+    for (i, j) in [(0, 0), (0, 2), (1, 1), (1, 2)]:
+        d = np.zeros((3, 3))
+        d[i, j] = eps
+        fd = (float(loss(jnp.asarray(mats[3] + d, jnp.float32)))
+              - float(loss(jnp.asarray(mats[3] - d, jnp.float32)))) / (2 * eps)
+        assert abs(g[i, j] - fd) <= 0.03 * abs(fd) + 0.1, (i, j, g[i, j], fd)
+    assert np.abs(g[:2]).max() > 0.5
