@@ -305,7 +305,7 @@ def _slot_codes(ch: _Chunk, rank, chunks, order_pos, batch_end, grid: _Grid):
 def _slot_cell(ok, r, item, ch: _Chunk, grid: _Grid):
     """int32 (P * 6,): each delta's cell in a batch's (K * B, T, T) slot blocks, for its slot
     r within the depth chunk and its item in the batch; past the end where not ``ok``."""
-    K, B, T = grid.depth_chunk, grid.batch, grid.tile
+    B, T = grid.batch, grid.tile
     return jnp.where(ok, ((r * B + item) * T + ch.row % T) * T + ch.col % T, grid.batch_cells).reshape(-1)
 
 
