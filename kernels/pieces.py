@@ -89,15 +89,15 @@ def piece_counts(sub):
     return jnp.where(ext > 0, jnp.maximum(jnp.ceil(ext), 1.0), 0.0).astype(jnp.int32)
 
 
-def piece_plan(edges, layer_ids, height, width):
+def piece_plan(edges, layer_ids, height, width, rematerialise=False):
     """Sub-edges and their piece bookkeeping: (sub float (2E, 2, 2) pixels from
     ``split_edges``, their layer int32 (2E,), ends int32 (2E,) the cumulative unit-piece
     counts). ``ends[-1]`` is the number of pieces the edges need; the counts carry no
-    gradient, ``sub`` is differentiable in ``edges``."""
-    # Rematerialised in the backward pass: its residuals (a dozen masks and quotients per
-    # edge) would each be one constant of an eager ``jax.grad``'s linearised program, ~45 us
-    # of Python apiece; recomputing them is a few elementwise passes over the edges.
-    sub = jax.checkpoint(split_edges, static_argnums=(1, 2))(edges, height, width)
+    gradient, ``sub`` is differentiable in ``edges``. ``rematerialise`` (static bool):
+    recompute the split in the backward pass instead of keeping its residuals (see
+    ``tile_loop.tiled_composite``)."""
+    split = jax.checkpoint(split_edges, static_argnums=(1, 2)) if rematerialise else split_edges
+    sub = split(edges, height, width)
     sub_layer = jnp.concatenate([layer_ids, layer_ids])
     return sub, sub_layer, jnp.cumsum(piece_counts(jax.lax.stop_gradient(sub)))
 

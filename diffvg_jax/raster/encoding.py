@@ -261,7 +261,8 @@ def encode_scene(scene: Scene, *, width: int, height: int, capacity: int, paint_
     frames = plan_frames(walk.frames, group_index, items, index, _class_of(MIN_GROUPS), _class_of(MIN_SHAPES))
     plan = FlatPlan(segments, *frames, layout.seg_item, fill_rows, first, last, fill_live, colour_plan, alpha_plan,
                     layer_live, np.asarray(background_index, np.int32), op_opacity)
-    ctrl, widths, to_canvas, fill, colour, alpha, background, opacity = flat_geometry(theta, plan, capacity)
+    ctrl, widths, to_canvas, fill, colour, alpha, background, opacity = flat_geometry(
+        theta, plan, capacity, rematerialise=concrete_value(theta) is not None)
     edge_parts, layer_parts = [], []
     if fill_rows.any():
         edge_parts.append(fill)

@@ -120,8 +120,11 @@ def fill_edges(ctrl, to_canvas, first, last, live, capacity):
 
 def _batched_transform(m, pts):
     """Per-row affine matrices m float (S, 3, 3) applied to points float (S, ..., 2)."""
-    out = jnp.einsum("sij,s...j->s...i", m[:, :2, :2], pts)
-    return out + m[:, :2, 2].reshape(m.shape[:1] + (1,) * (pts.ndim - 2) + (2,))
+    # Written out, as geometry.apply_transform (a contraction over 2 is slow on XLA:CPU).
+    row = m.reshape(m.shape[:1] + (1,) * (pts.ndim - 2) + (3, 3))
+    x, y = pts[..., 0], pts[..., 1]
+    return jnp.stack([row[..., 0, 0] * x + row[..., 0, 1] * y + row[..., 0, 2],
+                      row[..., 1, 0] * x + row[..., 1, 1] * y + row[..., 1, 2]], axis=-1)
 
 
 def _read_or_one(theta, idx):
@@ -147,16 +150,21 @@ def _frames(theta, plan: FlatPlan):
     return acc[plan.item_group] @ read(theta, plan.item_transform)
 
 
-@functools.partial(jax.jit, static_argnames=("capacity",))
-def flat_geometry(theta, plan: FlatPlan, capacity: int):
+@functools.partial(jax.jit, static_argnames=("capacity", "rematerialise"))
+def flat_geometry(theta, plan: FlatPlan, capacity: int, rematerialise: bool = False):
     """Everything of a flat encoding that is a function of ``theta`` float (M,) alone:
 
     (ctrl float (S, 4, 2), widths float (S, 4), to_canvas float (T, 3, 3), fill edges float
     (S * 2K + N, 2, 2) in pixels, colour float (L, 4), alpha float (L,), background float (4,),
     op opacity float (K,)).
     One program per capacity class (``capacity``: line pieces per Bezier segment, static).
+    ``rematerialise`` (static): recompute the geometry in the backward pass instead of
+    keeping its residuals, for eager autodiff (each residual becomes a constant of the
+    linearised program, ~45 us of JAX's Python; an emoji's geometry has ~50).
     """
-    return jax.checkpoint(_flat_geometry, static_argnums=(2,))(theta, plan, capacity)
+    if rematerialise:
+        return jax.checkpoint(_flat_geometry, static_argnums=(2,))(theta, plan, capacity)
+    return _flat_geometry(theta, plan, capacity)
 
 
 def _flat_geometry(theta, plan: FlatPlan, capacity: int):

@@ -25,34 +25,35 @@ from .encoding import Compositing, Encoding, pad_rows
 from .layered import render_layered
 
 
-@functools.partial(jax.jit, static_argnums=(1,))
-def render_encoding_jit(enc: Encoding, premultiplied: bool):
+@functools.partial(jax.jit, static_argnums=(1, 2))
+def render_encoding_jit(enc: Encoding, premultiplied: bool, eager: bool = False):
     """float (H, W, 4) RGBA of an encoding (straight alpha unless ``premultiplied``): the
-    tiled pipeline for a flat encoding, the layered one (:mod:`.layered`) otherwise."""
+    tiled pipeline for a flat encoding, the layered one (:mod:`.layered`) otherwise.
+    ``eager`` (static): the encoding's values are concrete (eager calls, eager autodiff);
+    elementwise stages are then rematerialised in the backward pass, so that their
+    residuals do not become constants of an eager ``jax.grad``'s linearised program
+    (~45 us of JAX's Python each); inside a user's jit keeping them is cheaper."""
     if enc.compositing is None:
-        out = _render_tiled(enc)
+        out = _render_tiled(enc, eager)
     else:
         out = render_layered(enc)
         if enc.check_budget:
             need = kernel_pieces_needed(jax.lax.stop_gradient(enc.edges), height=enc.height, width=enc.width)
             jax.debug.callback(warn_budget, need, enc.max_pieces, 0, 1)
-    return _over_background(out, enc.background, premultiplied)
+    over = jax.checkpoint(_over_background, static_argnums=(2,)) if eager else _over_background
+    return over(out, enc.background, premultiplied)
 
 
-@functools.partial(jax.checkpoint, static_argnums=(2,))
 def _over_background(out, bg, premultiplied: bool):
     """float (H, W, 4): premultiplied ``out`` over the straight-alpha background colour bg
-    float (4,), un-premultiplied unless ``premultiplied``. Rematerialised in the backward
-    pass: its residuals are a handful of (H, W) images, each one constant of an eager
-    ``jax.grad``'s linearised program (~45 us of Python apiece); recomputing is one
-    elementwise pass."""
+    float (4,), un-premultiplied unless ``premultiplied``."""
     # As a product of (H, W) and (4,): the gradient is then two matrix-vector products
     # instead of a reduction over the size-4 channel axis (slow on XLA:CPU).
     out = out + jnp.einsum("hw,c->hwc", 1.0 - out[..., 3], jnp.concatenate([bg[:3] * bg[3], bg[3:]]))
     return out if premultiplied else unpremultiply(out)
 
 
-def _render_tiled(enc: Encoding):
+def _render_tiled(enc: Encoding, rematerialise: bool):
     """float (H, W, 4) premultiplied RGBA of a flat encoding over transparent black: each
     16 x 16 tile composites only the layers present in it, ``max_depth`` slots at a time,
     for as many chunks as its deepest tile needs (exact whatever the budgets)."""
@@ -61,7 +62,7 @@ def _render_tiled(enc: Encoding):
     aux, params = slot_paint(enc.evenodd, enc.colour, enc.alpha, enc.image_index, images)
     tiles = tiled_composite(enc.edges, enc.edge_layer, enc.evenodd, aux, params, shade_slots, num_layers=num_layers,
                             height=enc.height, width=enc.width, piece_chunk=piece_chunk_of_store(enc.max_pieces),
-                            piece_store=enc.max_pieces, depth_chunk=enc.max_depth)
+                            piece_store=enc.max_pieces, depth_chunk=enc.max_depth, rematerialise=rematerialise)
     return untile(tiles, enc.height, enc.width)
 
 

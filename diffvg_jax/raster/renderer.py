@@ -57,7 +57,7 @@ def _render_content(scene: Scene, width, height, premultiplied, max_pieces, capa
     enc = encode_scene(scene, width=width, height=height, capacity=int(capacity), paint_at=_PAINT_AT,
                        max_pieces=None if concrete else max_pieces, max_depth=None if concrete else max_depth,
                        check_budget=check_budget)
-    return render_encoding_jit(enc, bool(premultiplied))
+    return render_encoding_jit(enc, bool(premultiplied), concrete)
 
 
 # Non-solid paints of encoded scenes: pattern tiles recurse through the encoded pipeline.
@@ -238,6 +238,8 @@ def render(scene: Scene, *, width: Optional[int] = None, height: Optional[int] =
             if v is not None and v != have:
                 raise ValueError(f"render: {name}={v!r} but the encoding was made for {name}={have}")
         _PROGRAMS.bound()
-        return render_encoding_jit(scene, bool(premultiplied))
+        return render_encoding_jit(scene, bool(premultiplied), concrete_value(scene.edges) is not None)
     enc = _encode_scene("render", scene, width, height, curve_pieces, max_pieces, max_depth, check_budget)[3]
-    return render_encoding_jit(enc, bool(premultiplied))
+    # Concrete values (eager calls, eager autodiff) take the program variant that keeps
+    # few residuals (see render_encoding_jit).
+    return render_encoding_jit(enc, bool(premultiplied), concrete_value(enc.edges) is not None)
