@@ -188,14 +188,22 @@ def read(theta, idx):
     return ext[idx]
 
 
+def _elevate(w, values):
+    """w float (S, 4, 4) times values float (S, 4, ...) per row: sum_k w[:, j, k] values[:, k],
+    float (S, 4, ...). Four products written out: XLA:CPU is slow on a batched contraction
+    over 4 (and its transpose)."""
+    extra = (1,) * (values.ndim - 2)
+    return sum(w[:, :, k].reshape(w.shape[:2] + extra) * values[:, k][:, None] for k in range(4))
+
+
 def segment_arrays(theta, plan: SegmentPlan):
     """(ctrl float (S, 4, 2), widths float (S, 4)) of a plan, user units; traceable, and the
     same program for every plan of one capacity class."""
     dt = theta.dtype
     w = jnp.asarray(plan.weights, dt)
-    ctrl = [jnp.einsum("sjk,skd->sjd", w, read(theta, plan.points))]
+    ctrl = [_elevate(w, read(theta, plan.points))]
     raw = read(theta, plan.widths)                                        # (P, 4)
-    widths = [jnp.where(plan.scalar_width[:, None], raw, jnp.einsum("sjk,sk->sj", w, raw))]
+    widths = [jnp.where(plan.scalar_width[:, None], raw, _elevate(w, raw))]
     radius = jnp.abs(read(theta, plan.arc_radius))
     arcs = read(theta, plan.arc_centre)[:, None, None, :] + jnp.asarray(UNIT_ARCS, dt)[None] * radius[:, None, None, :]
     ctrl.append(arcs.reshape(-1, 4, 2))
