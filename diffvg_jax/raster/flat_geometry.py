@@ -120,11 +120,7 @@ def fill_edges(ctrl, to_canvas, first, last, live, capacity):
 
 def _batched_transform(m, pts):
     """Per-row affine matrices m float (S, 3, 3) applied to points float (S, ..., 2)."""
-    # Written out, as geometry.apply_transform (a contraction over 2 is slow on XLA:CPU).
-    row = m.reshape(m.shape[:1] + (1,) * (pts.ndim - 2) + (3, 3))
-    x, y = pts[..., 0], pts[..., 1]
-    return jnp.stack([row[..., 0, 0] * x + row[..., 0, 1] * y + row[..., 0, 2],
-                      row[..., 1, 0] * x + row[..., 1, 1] * y + row[..., 1, 2]], axis=-1)
+    return apply_transform(m.reshape(m.shape[:1] + (1,) * (pts.ndim - 2) + (3, 3)), pts)
 
 
 def _read_or_one(theta, idx):

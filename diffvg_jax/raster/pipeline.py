@@ -26,21 +26,21 @@ from .layered import render_layered
 
 
 @functools.partial(jax.jit, static_argnums=(1, 2))
-def render_encoding_jit(enc: Encoding, premultiplied: bool, eager: bool = False):
+def render_encoding_jit(enc: Encoding, premultiplied: bool, rematerialise: bool = False):
     """float (H, W, 4) RGBA of an encoding (straight alpha unless ``premultiplied``): the
     tiled pipeline for a flat encoding, the layered one (:mod:`.layered`) otherwise.
-    ``eager`` (static): the encoding's values are concrete (eager calls, eager autodiff);
-    elementwise stages are then rematerialised in the backward pass, so that their
-    residuals do not become constants of an eager ``jax.grad``'s linearised program
-    (~45 us of JAX's Python each); inside a user's jit keeping them is cheaper."""
+    ``rematerialise`` (static): recompute the elementwise stages in the backward pass
+    instead of keeping their residuals. For concrete values (eager calls, eager autodiff),
+    where each residual becomes a constant of ``jax.grad``'s linearised program (~45 us of
+    JAX's Python); inside a user's jit keeping them is cheaper."""
     if enc.compositing is None:
-        out = _render_tiled(enc, eager)
+        out = _render_tiled(enc, rematerialise)
     else:
         out = render_layered(enc)
         if enc.check_budget:
             need = kernel_pieces_needed(jax.lax.stop_gradient(enc.edges), height=enc.height, width=enc.width)
             jax.debug.callback(warn_budget, need, enc.max_pieces, 0, 1)
-    over = jax.checkpoint(_over_background, static_argnums=(2,)) if eager else _over_background
+    over = jax.checkpoint(_over_background, static_argnums=(2,)) if rematerialise else _over_background
     return over(out, enc.background, premultiplied)
 
 
