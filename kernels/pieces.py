@@ -102,20 +102,46 @@ def piece_plan(edges, layer_ids, height, width, rematerialise=False):
     return sub, sub_layer, jnp.cumsum(piece_counts(jax.lax.stop_gradient(sub)))
 
 
-def pieces_in_range(sub, sub_layer, ends, start, n):
-    """Unit pieces ``start`` .. ``start + n - 1`` of the sub-edges of :func:`piece_plan`.
+def count_at_most(table, x):
+    """int32 (...): how many entries of ``table`` int32 (S,), sorted ascending, are <= x
+    int32 (...) (``searchsorted(table, x, side="right")``).
 
-    start: int32 () (traced is fine); n: static int. Returns (pieces float (n, 2, 2)
-    pixels, their layer int32 (n,), -1 for a slot past the last piece). Piece placement
-    (which sub-edge, which parameter range) is integer bookkeeping with no gradient;
-    endpoints are affine in the sub-edge endpoints, so gradients flow through them.
-    """
-    counts = ends - jnp.concatenate([jnp.zeros((1,), ends.dtype), ends[:-1]])
-    starts = ends - counts
+    A branchless binary search written out step by step (ceil(log2 S) gathers): XLA fuses
+    it into one loop over x, where ``jnp.searchsorted`` runs a loop of separate kernels
+    (2.4x slower for 16k pieces over 98k sub-edges on the 2-core CPU)."""
+    size = table.shape[0]
+    pos = jnp.zeros(jnp.shape(x), jnp.int32)
+    step = 1 << (size.bit_length() - 1) if size else 0
+    while step >= 1:   # pos + step - 1 is the last entry the step would count
+        take = (pos + step <= size) & (table[jnp.minimum(pos + step - 1, size - 1)] <= x)
+        pos = jnp.where(take, pos + step, pos)
+        step //= 2
+    return pos
+
+
+def piece_owners(ends, start, n):
+    """int32 (n,): the sub-edge (index into :func:`piece_plan`'s ``sub``) that unit pieces
+    ``start`` .. ``start + n - 1`` are cut from; clamped to the last sub-edge past the last
+    piece. start: int32 () (traced is fine); n: static int. A binary search per piece:
+    callers that make the same pieces twice keep the owners (``tile_loop``'s backward)."""
     slot = start + jnp.arange(n, dtype=jnp.int32)
-    owner = jnp.clip(jnp.searchsorted(ends, slot, side="right"), 0, sub.shape[0] - 1)
-    count = jnp.maximum(counts[owner], 1).astype(sub.dtype)
-    k = (slot - starts[owner]).astype(sub.dtype)
+    return jnp.minimum(count_at_most(ends, slot), ends.shape[0] - 1)
+
+
+def pieces_of(sub, sub_layer, ends, owner, start):
+    """Unit pieces ``start`` .. ``start + n - 1`` of the sub-edges of :func:`piece_plan`,
+    given their :func:`piece_owners` ``owner`` int32 (n,).
+
+    Returns (pieces float (n, 2, 2) pixels, their layer int32 (n,), -1 for a slot past the
+    last piece). Piece placement (which sub-edge, which parameter range) is integer
+    bookkeeping with no gradient; endpoints are affine in the sub-edge endpoints, so
+    gradients flow through them.
+    """
+    slot = start + jnp.arange(owner.shape[0], dtype=jnp.int32)
+    end = ends[owner]
+    first = jnp.where(owner > 0, ends[jnp.maximum(owner - 1, 0)], 0)    # the owner's first piece
+    count = jnp.maximum(end - first, 1).astype(sub.dtype)
+    k = (slot - first).astype(sub.dtype)
     valid = slot < ends[-1]
     ta = jnp.where(valid, k / count, 0.0)[:, None]
     tb = jnp.where(valid, (k + 1.0) / count, 0.0)[:, None]
@@ -123,6 +149,11 @@ def pieces_in_range(sub, sub_layer, ends, start, n):
     d = s[:, 1] - s[:, 0]
     pieces = jnp.stack([s[:, 0] + ta * d, s[:, 0] + tb * d], axis=1)
     return pieces, jnp.where(valid, sub_layer[owner], -1)
+
+
+def pieces_in_range(sub, sub_layer, ends, start, n):
+    """:func:`pieces_of` pieces ``start`` .. ``start + n - 1`` (n static), owners found here."""
+    return pieces_of(sub, sub_layer, ends, piece_owners(ends, start, n), start)
 
 
 def make_pieces(edges, layer_ids, height, width, max_pieces):

@@ -43,7 +43,7 @@ import jax
 import jax.numpy as jnp
 import numpy as np
 
-from .pieces import materialise, piece_deltas, piece_plan, pieces_in_range, placed_deltas
+from .pieces import materialise, piece_deltas, piece_owners, piece_plan, pieces_of, placed_deltas
 from .tiles import TILE, delta_positions, prefix_sum_last, tile_grid, tile_membership
 
 
@@ -112,18 +112,22 @@ class _Chunk(NamedTuple):
 
 class _Pieces(NamedTuple):
     """A chunk of pieces as stored: deltas float (..., P, 2, 3), layer (-1: no piece), base
-    row and base column int32 (..., P) of each piece's 2 x 3 footprint."""
+    row and base column int32 (..., P) of each piece's 2 x 3 footprint, and the sub-edge
+    each piece is cut from int32 (..., P) (kept only for a backward pass: None otherwise)."""
     deltas: jax.Array
     layer: jax.Array
     r0: jax.Array
     c0: jax.Array
+    owner: Optional[jax.Array]
 
 
 def _make_chunk(sub, sub_layer, ends, c, grid: _Grid) -> _Pieces:
     """Pieces of chunk ``c`` (int32 ()); deltas differentiable in ``sub``."""
-    pieces, layer = pieces_in_range(sub, sub_layer, ends, c * grid.piece_chunk, grid.piece_chunk)
+    start = c * grid.piece_chunk
+    owner = piece_owners(ends, start, grid.piece_chunk)
+    pieces, layer = pieces_of(sub, sub_layer, ends, owner, start)
     layer, r0, c0, deltas = placed_deltas(pieces, layer, ends[-1] >= 0)
-    return _Pieces(deltas, layer, r0, c0)
+    return _Pieces(deltas, layer, r0, c0, owner)
 
 
 def _placed(p: _Pieces) -> _Chunk:
@@ -132,10 +136,11 @@ def _placed(p: _Pieces) -> _Chunk:
 
 
 def _stored_placement(lay: "_Layout", c, grid: _Grid):
-    """(layer, r0, c0) int32 (P,) of stored piece chunk ``c`` (clamped to the dump row)."""
+    """(layer, r0, c0, owner) int32 (P,) of stored piece chunk ``c`` (clamped to the dump
+    row); the layout must keep owners."""
     p = lay.stored
     at = jnp.minimum(c, grid.stored_chunks)
-    return p.layer[at], p.r0[at], p.c0[at]
+    return p.layer[at], p.r0[at], p.c0[at], p.owner[at]
 
 
 def _over_stored_chunks(lay: "_Layout", grid: _Grid, body, init):
@@ -180,21 +185,23 @@ def _tile_and_rank(ch: _Chunk, rank, grid: _Grid):
 class _Tally(NamedTuple):
     """What pass 1 sums over all piece chunks."""
     active: jax.Array    # bool (L * NT): a delta of the layer lands in the tile
-    first: jax.Array     # float (L * nty * (ntx + 1)): first-row sums (constant windings)
     rowsum: jax.Array    # float (rowsum_size): deltas summed per (bin, layer, row)
 
 
 def _tally(t: _Tally, ch: _Chunk, grid: _Grid) -> _Tally:
-    L, nt, ntx, nty = grid.num_layers, grid.nt, grid.ntx, grid.nty
     inside, tile_id = _tile_of(ch, grid)
-    act_idx = jnp.where(inside, ch.lay * nt + tile_id, L * nt).reshape(-1)
-    first_size = L * nty * (ntx + 1)
-    first_idx = jnp.where(_valid(ch, grid) & (ch.row % grid.tile == 0),
-                          (ch.lay * nty + ch.row // grid.tile) * (ntx + 1) + _bin(ch, grid), first_size)
-    flat = ch.deltas.reshape(-1)
+    act_idx = jnp.where(inside, ch.lay * grid.nt + tile_id, grid.num_layers * grid.nt).reshape(-1)
     return _Tally(t.active.at[act_idx].set(True, mode="drop"),
-                  t.first.at[first_idx.reshape(-1)].add(jax.lax.stop_gradient(flat), mode="drop"),
-                  t.rowsum.at[_row_index(ch, grid).reshape(-1)].add(flat, mode="drop"))
+                  t.rowsum.at[_row_index(ch, grid).reshape(-1)].add(ch.deltas.reshape(-1), mode="drop"))
+
+
+def _first_windings(backdrop, grid: _Grid):
+    """float (L, NT): each layer's winding carried into the first pixel row of each tile
+    (``tiles.tile_membership``), read off the backdrop table; no gradient (it only decides
+    which tiles a layer fills)."""
+    table = jax.lax.stop_gradient(backdrop).reshape(grid.ntx + 1, grid.num_layers + 1, grid.height)
+    first = table[:grid.ntx, :grid.num_layers, ::grid.tile]                     # (ntx, L, nty)
+    return jnp.transpose(first, (1, 2, 0)).reshape(grid.num_layers, grid.nt)
 
 
 class _Layout(NamedTuple):
@@ -222,12 +229,14 @@ def _prefix_over_bins(x, grid: _Grid, transpose=False):
     return jnp.matmul(tri, x.reshape(n, -1), precision=jax.lax.Precision.HIGHEST).reshape(-1)
 
 
-def _layout(sub, sub_layer, ends, evenodd, grid: _Grid, slot_codes: bool) -> _Layout:
+def _layout(sub, sub_layer, ends, evenodd, grid: _Grid, slot_codes: bool, keep_owners: bool) -> _Layout:
     """Pass 1: all piece chunks -> active tiles, constant windings, backdrops, slot ranks;
     with ``slot_codes`` (and when they fit an int32), each stored delta's batch and slot
     (worth their pass when read many times: painterly-224's forward, one batch per level,
-    was 10 % slower with them)."""
-    L, nt, nty, ntx = grid.num_layers, grid.nt, grid.nty, grid.ntx
+    was 10 % slower with them); with ``keep_owners``, each stored piece's sub-edge (the
+    backward pass makes the stored pieces again to differentiate them: a binary search
+    per piece saved)."""
+    L, nt = grid.num_layers, grid.nt
     dt = sub.dtype
     pieces_need = ends[-1]
     num_pc = jnp.maximum(-(-pieces_need // grid.piece_chunk), 1)
@@ -236,16 +245,19 @@ def _layout(sub, sub_layer, ends, evenodd, grid: _Grid, slot_codes: bool) -> _La
     def tally_chunk(c, carry):   # one copy of the piece code: the stored chunks are kept from it
         tally, stored = carry
         ch = _make_chunk(sub, sub_layer, ends, c, grid)
+        ch = ch if keep_owners else ch._replace(owner=None)
         at = jnp.minimum(c, grid.stored_chunks)   # row stored_chunks: not kept
         stored = jax.tree.map(lambda buf, x: jax.lax.dynamic_update_index_in_dim(buf, x, at, 0), stored, ch)
         return _tally(tally, _placed(ch), grid), stored
 
     S, P = grid.stored_chunks + 1, grid.piece_chunk
-    stored = _Pieces(jnp.zeros((S, P, 2, 3), dt), *(jnp.zeros((S, P), jnp.int32) for _ in range(3)))
-    tally = _Tally(jnp.zeros((L * nt,), bool), jnp.zeros((L * nty * (ntx + 1),), dt),
-                   jnp.zeros((grid.rowsum_size,), dt))
+    stored = _Pieces(jnp.zeros((S, P, 2, 3), dt), *(jnp.zeros((S, P), jnp.int32) for _ in range(3)),
+                     jnp.zeros((S, P), jnp.int32) if keep_owners else None)
+    tally = _Tally(jnp.zeros((L * nt,), bool), jnp.zeros((grid.rowsum_size,), dt))
     tally, stored = jax.lax.fori_loop(zero, num_pc, tally_chunk, (tally, stored))
-    contributes, rank, depth_need = tile_membership(tally.active.reshape(L, nt), tally.first, evenodd, nty, ntx)
+    backdrop = _prefix_over_bins(tally.rowsum, grid)
+    contributes, rank, depth_need = tile_membership(tally.active.reshape(L, nt), _first_windings(backdrop, grid),
+                                                    evenodd)
     slots = grid.max_chunks * grid.depth_chunk * nt
     tiles = jnp.arange(nt, dtype=jnp.int32)[None, :]
     where = jnp.where(contributes, rank * nt + tiles, slots + 1).reshape(-1)   # past the end: dropped
@@ -277,8 +289,7 @@ def _layout(sub, sub_layer, ends, evenodd, grid: _Grid, slot_codes: bool) -> _La
         codes = jnp.full((S, P * 6), -1, jnp.int32)
         stored_code = (codes_of(0, codes) if grid.stored_chunks == 1 else
                        jax.lax.fori_loop(0, jnp.minimum(num_pc, grid.stored_chunks), codes_of, codes))
-    return _Layout(stored, stored_code, num_pc, batch_end[-1], rank, layer_at,
-                   _prefix_over_bins(tally.rowsum, grid), chunks, order, level_size.astype(jnp.int32), batch_end)
+    return _Layout(stored, stored_code, num_pc, batch_end[-1], rank, layer_at, backdrop, chunks, order, level_size.astype(jnp.int32), batch_end)
 
 
 def _slot_codes(ch: _Chunk, rank, chunks, order_pos, batch_end, grid: _Grid):
@@ -416,7 +427,8 @@ def _composite(sub, sub_layer, ends, evenodd, aux, params, shade, grid: _Grid, k
     # Slot codes cost a pass over the stored pieces; they pay off in the backward pass, and
     # in the forward when levels are cut into several batches (each batch would otherwise
     # look every stored delta's tile and rank up again): the tiger's forward 58 -> 53 ms.
-    lay = _layout(sub, sub_layer, ends, evenodd, grid, keep_transmittance or not grid.dense)
+    lay = _layout(sub, sub_layer, ends, evenodd, grid, keep_transmittance or not grid.dense,
+                  keep_transmittance)
     T = grid.tile
     out = jnp.zeros((grid.nt + 1, T, T, 4), sub.dtype)
     trans = jnp.ones((grid.nt + 1, T, T), sub.dtype)
@@ -491,13 +503,12 @@ def _tiled_composite_bwd(shade, grid: _Grid, res, g):
             # The placement the forward used (kept for a stored chunk, re-made for one past
             # the store), so that the deltas are differentiated on the footprint they were
             # placed with (see pieces.placed_deltas).
-            layer, r0, c0 = jax.lax.cond(
+            layer, r0, c0, owner = jax.lax.cond(
                 stored, lambda: _stored_placement(lay, c, grid),
                 lambda: _make_chunk(jax.lax.stop_gradient(sub), sub_layer, ends, c, grid)[1:])
             ch = _Chunk(None, *delta_positions(layer, r0, c0))
             start = c * grid.piece_chunk
-            _, vjp = jax.vjp(lambda s: piece_deltas(pieces_in_range(s, sub_layer, ends, start, grid.piece_chunk)[0],
-                                                    r0, c0), sub)
+            _, vjp = jax.vjp(lambda s: piece_deltas(pieces_of(s, sub_layer, ends, owner, start)[0], r0, c0), sub)
             from_rows = jnp.where(last, jnp.take(g_rowsum, _row_index(ch, grid), mode="fill", fill_value=0.0), 0.0)
             # A stored chunk's adjoint was collected batch by batch; a re-made one's is
             # this batch's (a cond: the take is not computed for the stored chunks).

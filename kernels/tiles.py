@@ -45,20 +45,18 @@ def delta_positions(layer, r0, c0):
     return lay, jnp.broadcast_to(rows, lay.shape), jnp.broadcast_to(cols, lay.shape)
 
 
-def tile_membership(active, first_sums, evenodd, nty: int, ntx: int):
+def tile_membership(active, first_windings, evenodd):
     """Which layers hold a slot in which tile, and in what order.
 
-    active: bool (L, NT), a piece delta of the layer lands in the tile. first_sums: float
-    (L * nty * (ntx + 1),) deltas summed per (layer, tile row, backdrop bin) over the first
-    pixel row of each tile (bin 0: columns < 0), whose prefix over bins is the constant
-    winding of a tile no boundary crosses. evenodd: bool (L,).
+    active: bool (L, NT), a piece delta of the layer lands in the tile. first_windings:
+    float (L, NT), each layer's winding at the first pixel row of each tile carried in from
+    the left (deltas summed over the columns left of the tile, the canvas's left edge
+    included): the constant winding of a tile no boundary crosses. evenodd: bool (L,).
     Returns (contributes bool (L, NT): active, or inside the shape by its constant winding;
     rank int32 (L, NT): the slot's index within its tile, layers bottom first; depth_need
     int32 (NT,): slots per tile).
     """
-    L = evenodd.shape[0]
-    first = jnp.cumsum(first_sums.reshape(L, nty, ntx + 1), axis=2)[:, :, :ntx].reshape(L, nty * ntx)
-    w = jnp.round(first)
+    w = jnp.round(first_windings)
     inside_shape = jnp.where(evenodd[:, None], jnp.abs(w - 2.0 * jnp.round(0.5 * w)), jnp.abs(w)) > 0.5
     contributes = active | inside_shape
     rank = jnp.cumsum(contributes.astype(jnp.int32), axis=0) - 1
@@ -91,7 +89,8 @@ def _bookkeeping(lay, row, col, evenodd_of_layer, deltas, num_layers, height, wi
     first_idx = jnp.where(valid & (row % tile == 0), (lay * nty + row // tile) * (ntx + 1) + bin_, first_size)
     first = jnp.zeros((first_size,), deltas.dtype).at[first_idx.reshape(-1)].add(
         deltas.reshape(-1), mode="drop")
-    contributes, rank, depth_need = tile_membership(active, first, evenodd_of_layer, nty, ntx)
+    first = jnp.cumsum(first.reshape(L, nty, ntx + 1), axis=2)[:, :, :ntx].reshape(L, nt)
+    contributes, rank, depth_need = tile_membership(active, first, evenodd_of_layer)
     kept = contributes & (rank < max_depth)
     tiles = jnp.arange(nt, dtype=jnp.int32)[None, :]
     slot_of = jnp.where(kept, rank * nt + tiles, max_depth * nt)         # (L, NT); dump slot at the end

@@ -1,9 +1,12 @@
 """The unit-piece math on its own: a piece's deltas carry exactly its cover (its signed height),
-even when its coordinates round to an ulp outside the 2 x 2 window its footprint gives."""
+even when its coordinates round to an ulp outside the 2 x 2 window its footprint gives; and
+the search that finds each piece's sub-edge."""
 import jax.numpy as jnp
 import numpy as np
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
-from diffvg_jax.kernels.pieces import TIE_BREAK, piece_deltas, piece_footprint
+from diffvg_jax.kernels.pieces import TIE_BREAK, count_at_most, piece_deltas, piece_footprint, piece_owners
 
 
 def _pieces_near_grid_lines():
@@ -56,3 +59,20 @@ def test_deltas_keep_the_cover_when_the_footprint_is_an_ulp_off():
         deltas = np.asarray(piece_deltas(pieces, jnp.asarray(r0 + dr), jnp.asarray(c0 + dc)), np.float64)
         err = np.abs(deltas.sum(axis=(1, 2)) - cover)[near]
         assert np.all(err <= np.broadcast_to(tol, cover.shape)[near] + 1e-6), (dr, dc, err.max())
+
+
+@settings(max_examples=60, deadline=None)
+@given(counts=st.lists(st.integers(0, 4), min_size=1, max_size=300), data=st.data())
+def test_piece_owners_match_a_sorted_search(counts, data):
+    """The written-out binary search against NumPy's: each piece's sub-edge for cumulative
+    counts with empty sub-edges (repeated ends), any table length (not only powers of two),
+    pieces before, inside and past the table."""
+    ends = np.cumsum(np.asarray(counts, np.int32)).astype(np.int32)
+    start = data.draw(st.integers(0, int(ends[-1]) + 3))
+    n = data.draw(st.integers(1, 40))
+    got = np.asarray(piece_owners(jnp.asarray(ends), jnp.int32(start), n))
+    slots = start + np.arange(n)
+    np.testing.assert_array_equal(got, np.minimum(np.searchsorted(ends, slots, side="right"), len(ends) - 1))
+    x = np.asarray(data.draw(st.lists(st.integers(-3, int(ends[-1]) + 3), min_size=1, max_size=20)), np.int32)
+    np.testing.assert_array_equal(np.asarray(count_at_most(jnp.asarray(ends), jnp.asarray(x))),
+                                  np.searchsorted(ends, x, side="right"))
