@@ -88,38 +88,41 @@ class SegmentLayout:
     sub_item: np.ndarray
 
 
-def _elevation_plan(shape) -> Tuple[List[np.ndarray], List[np.ndarray], List[Tuple[int, bool]]]:
-    """Static plan of a Path / Polygon / Polyline: per segment the point indices (4,) and
-    elevation weights (4, 4); per subpath (segments, closed)."""
-    srcs, weights, subs = [], [], []
+# ELEVATION as one table: row d holds degree d's weights (4, 4), zero past its d + 1 points.
+_ELEVATION_TABLE = np.zeros((4, 4, 4), np.float32)
+for _d, _w in ELEVATION.items():
+    _ELEVATION_TABLE[_d, :, :_d + 1] = _w
 
-    def segment(points, degree):
-        src = np.zeros(4, np.int64)
-        src[:len(points)] = points
-        w = np.zeros((4, 4))
-        w[:, :degree + 1] = ELEVATION[degree]
-        srcs.append(src)
-        weights.append(w)
 
+def _elevation_plan(shape) -> Tuple[np.ndarray, np.ndarray, List[Tuple[int, bool]]]:
+    """Static plan of a Path / Polygon / Polyline: point indices int64 (n, 4) of its n
+    segments (0 past a segment's degree + 1 points, where the weight is 0), their degrees
+    int64 (n,), and per subpath (segments, closed). NumPy per subpath, not per segment:
+    drawings with thousands of segments are planned on every eager call."""
     if isinstance(shape, Path):
+        srcs, degrees, subs = [], [], []
         for start, degs, closed, n_points in shape.subpath_layout():
-            k = 0
-            for d in degs:
-                segment([start + (k + i) % n_points for i in range(d + 1)], d)
-                k += d
+            d = np.asarray(degs, np.int64)
+            first = np.cumsum(d) - d                                # each segment's first point
+            i = np.arange(4)
+            src = start + (first[:, None] + i) % n_points
+            srcs.append(np.where(i <= d[:, None], src, 0))
+            degrees.append(d)
             subs.append((len(degs), bool(closed)))
-        return srcs, weights, subs
+        if not srcs:
+            return np.zeros((0, 4), np.int64), np.zeros(0, np.int64), subs
+        return np.concatenate(srcs), np.concatenate(degrees), subs
     n = int(np.shape(shape.points)[0])
     closed = isinstance(shape, Polygon)
     if n == 0:
-        return srcs, weights, subs
+        return np.zeros((0, 4), np.int64), np.zeros(0, np.int64), []
     k = n if closed else n - 1
     if k <= 0:  # a single point: one degenerate segment (caps still draw it)
-        segment([0, 0], 1)
-        return srcs, weights, [(1, False)]
-    for s in range(k):
-        segment([s, (s + 1) % n], 1)
-    return srcs, weights, [(k, closed)]
+        return np.zeros((1, 4), np.int64), np.ones(1, np.int64), [(1, False)]
+    s = np.arange(k)
+    src = np.zeros((k, 4), np.int64)
+    src[:, 0], src[:, 1] = s, (s + 1) % n
+    return src, np.ones(k, np.int64), [(k, closed)]
 
 
 def padded_rows(values: Sequence, n: int, shape=(), fill=-1, dtype=np.int32) -> np.ndarray:
@@ -135,34 +138,43 @@ def plan_segments(shapes: Sequence, leaf_index, class_of) -> Tuple[SegmentPlan, 
     """The plan and layout of ``shapes``' segment table. ``leaf_index[i]`` maps a field name
     of shape i to its theta indices (see :func:`register_shape`); ``class_of(n)`` pads a
     count to its capacity class (at least 1)."""
-    srcs, weights, widths, scalar, p_items, p_subs = [], [], [], [], [], []
+    srcs, degrees, widths, scalar, p_items, p_subs = [], [], [], [], [], []
     for i, shape in enumerate(shapes):
         if not isinstance(shape, (Path, Polygon, Polyline)):
             continue
-        s_i, w_i, sub_i = _elevation_plan(shape)
+        s_i, d_i, sub_i = _elevation_plan(shape)
         pts, w = leaf_index[i]["points"], leaf_index[i]["stroke_width"]
-        srcs += [pts[s] for s in s_i]
-        weights += w_i
-        widths += [w[s] if w.ndim == 1 else np.full(4, int(w)) for s in s_i]
-        scalar += [w.ndim != 1] * len(s_i)
-        p_items += [i] * len(s_i)
+        srcs.append(pts[s_i])                                               # (n, 4, 2) theta indices
+        degrees.append(d_i)
+        widths.append(w[s_i] if w.ndim == 1 else np.full(s_i.shape, int(w)))
+        scalar.append(np.full(len(s_i), w.ndim != 1))
+        p_items.append(np.full(len(s_i), i))
         p_subs += [(n, c, i) for n, c in sub_i]
+    num_segments = sum(len(x) for x in srcs)
     arcs = [i for i, s in enumerate(shapes) if isinstance(s, (Circle, Ellipse))]
     rects = [i for i, s in enumerate(shapes) if isinstance(s, Rect)]
-    P = class_of(max(len(srcs), MIN_POINTY))
+    P = class_of(max(num_segments, MIN_POINTY))
     A, R = class_of(max(len(arcs), MIN_ARCS)), class_of(max(len(rects), MIN_RECTS))
     def field(ids, n, name, shape):        # theta indices of one field of these shapes, padded to n
         return padded_rows([np.broadcast_to(leaf_index[i][name], shape) for i in ids], n, shape)
 
+    def rows(blocks, shape, fill, dtype):     # per-shape blocks concatenated, padded to P rows
+        out = np.full((P,) + shape, fill, dtype)
+        if num_segments:
+            out[:num_segments] = np.concatenate(blocks)
+        return out
+
     plan = SegmentPlan(
-        points=padded_rows(srcs, P, (4, 2)), weights=padded_rows(weights, P, (4, 4), 0.0, np.float32),
-        widths=padded_rows(widths, P, (4,)), scalar_width=padded_rows(scalar, P, (), True, bool),
+        points=rows(srcs, (4, 2), -1, np.int32),
+        weights=rows([_ELEVATION_TABLE[d] for d in degrees], (4, 4), 0.0, np.float32),
+        widths=rows(widths, (4,), -1, np.int32), scalar_width=rows(scalar, (), True, bool),
         arc_centre=field(arcs, A, "center", (2,)), arc_radius=field(arcs, A, "radius", (2,)),
         arc_width=field(arcs, A, "stroke_width", ()),
         rect_min=field(rects, R, "p_min", (2,)), rect_max=field(rects, R, "p_max", (2,)),
         rect_radius=field(rects, R, "corner_radius", (2,)), rect_width=field(rects, R, "stroke_width", ()))
     seg_item = np.full(plan.num_rows, -1, np.int32)
-    seg_item[:len(p_items)] = p_items
+    if num_segments:
+        seg_item[:num_segments] = np.concatenate(p_items)
     starts, subs = [], []
     row = 0
     for n, c, i in p_subs:
