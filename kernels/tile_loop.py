@@ -289,7 +289,8 @@ def _layout(sub, sub_layer, ends, evenodd, grid: _Grid, slot_codes: bool, keep_o
         codes = jnp.full((S, P * 6), -1, jnp.int32)
         stored_code = (codes_of(0, codes) if grid.stored_chunks == 1 else
                        jax.lax.fori_loop(0, jnp.minimum(num_pc, grid.stored_chunks), codes_of, codes))
-    return _Layout(stored, stored_code, num_pc, batch_end[-1], rank, layer_at, backdrop, chunks, order, level_size.astype(jnp.int32), batch_end)
+    return _Layout(stored, stored_code, num_pc, batch_end[-1], rank, layer_at, backdrop, chunks, order,
+                   level_size.astype(jnp.int32), batch_end)
 
 
 def _slot_codes(ch: _Chunk, rank, chunks, order_pos, batch_end, grid: _Grid):

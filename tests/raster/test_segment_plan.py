@@ -99,4 +99,5 @@ def test_segment_plan_matches_the_segment_by_segment_definition(shapes):
         np.testing.assert_array_equal(plan.scalar_width[:n], [r[3] for r in rows])
         np.testing.assert_array_equal(layout.seg_item[:n], items)
     # Padding rows read nothing (index -1) and carry no weight.
-    assert (plan.points[n:] == -1).all() and (plan.weights[n:] == 0).all() and (layout.seg_item[n:plan.points.shape[0]] == -1).all()
+    assert (plan.points[n:] == -1).all() and (plan.weights[n:] == 0).all()
+    assert (layout.seg_item[n:plan.points.shape[0]] == -1).all()
