@@ -121,10 +121,13 @@ class _Pieces(NamedTuple):
     owner: Optional[jax.Array]
 
 
-def _make_chunk(sub, sub_layer, ends, c, grid: _Grid) -> _Pieces:
-    """Pieces of chunk ``c`` (int32 ()); deltas differentiable in ``sub``."""
+def _make_chunk(sub, sub_layer, ends, c, grid: _Grid, first_pass: bool = False) -> _Pieces:
+    """Pieces of chunk ``c`` (int32 ()); deltas differentiable in ``sub``. ``first_pass``
+    (static): pass 1, which makes every chunk on every call, finds the pieces' sub-edges
+    with the search that runs faster and compiles slower; the other copies (chunks past
+    the store, re-made per batch) keep the compact one."""
     start = c * grid.piece_chunk
-    owner = piece_owners(ends, start, grid.piece_chunk)
+    owner = piece_owners(ends, start, grid.piece_chunk, written_out=first_pass)
     pieces, layer = pieces_of(sub, sub_layer, ends, owner, start)
     layer, r0, c0, deltas = placed_deltas(pieces, layer, ends[-1] >= 0)
     return _Pieces(deltas, layer, r0, c0, owner)
@@ -244,7 +247,7 @@ def _layout(sub, sub_layer, ends, evenodd, grid: _Grid, slot_codes: bool, keep_o
 
     def tally_chunk(c, carry):   # one copy of the piece code: the stored chunks are kept from it
         tally, stored = carry
-        ch = _make_chunk(sub, sub_layer, ends, c, grid)
+        ch = _make_chunk(sub, sub_layer, ends, c, grid, first_pass=True)
         ch = ch if keep_owners else ch._replace(owner=None)
         at = jnp.minimum(c, grid.stored_chunks)   # row stored_chunks: not kept
         stored = jax.tree.map(lambda buf, x: jax.lax.dynamic_update_index_in_dim(buf, x, at, 0), stored, ch)
