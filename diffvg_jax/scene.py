@@ -403,20 +403,26 @@ class Path(_Styled):
     def subpath_layout(self) -> Tuple[Tuple[int, Tuple[int, ...], bool, int], ...]:
         """The static structure, per non-empty subpath: (index of its first point in
         ``points``, its segments' degrees, closed, its number of points)."""
-        out, start, k = [], 0, 0
-        for size, closed in zip(self.subpath_sizes, self.closed):
-            degs = self.degrees[k:k + size]
-            k += size
-            if size == 0:
-                continue
-            n = 1 + sum(degs) - (1 if closed else 0)
-            out.append((start, degs, closed, n))
-            start += n
-        return tuple(out)
+        return subpath_layout(self.degrees, self.subpath_sizes, self.closed)
 
     def num_points(self) -> int:
         """The number of points the static structure expects."""
         return sum(n for _, _, _, n in self.subpath_layout())
+
+
+def subpath_layout(degrees, subpath_sizes, closed) -> Tuple[Tuple[int, Tuple[int, ...], bool, int], ...]:
+    """:meth:`Path.subpath_layout` from a Path's static fields (tuples): per non-empty
+    subpath, (index of its first point, its segments' degrees, closed, its number of points)."""
+    out, start, k = [], 0, 0
+    for size, closed_k in zip(subpath_sizes, closed):
+        degs = degrees[k:k + size]
+        k += size
+        if size == 0:
+            continue
+        n = 1 + sum(degs) - (1 if closed_k else 0)
+        out.append((start, degs, closed_k, n))
+        start += n
+    return tuple(out)
 
 
 def _static_len(x, name):

@@ -28,7 +28,7 @@ import jax.numpy as jnp
 import numpy as np
 
 from diffvg_jax.geometry import ELEVATION, UNIT_ARCS, rect_ctrl
-from diffvg_jax.scene import Circle, Ellipse, Path, Polygon, Polyline, Rect, Solid
+from diffvg_jax.scene import Circle, Ellipse, Path, Polygon, Polyline, Rect, Solid, subpath_layout
 
 from .leaves import LeafTable
 
@@ -97,32 +97,49 @@ for _d, _w in ELEVATION.items():
 def _elevation_plan(shape) -> Tuple[np.ndarray, np.ndarray, List[Tuple[int, bool]]]:
     """Static plan of a Path / Polygon / Polyline: point indices int64 (n, 4) of its n
     segments (0 past a segment's degree + 1 points, where the weight is 0), their degrees
-    int64 (n,), and per subpath (segments, closed). NumPy per subpath, not per segment:
-    drawings with thousands of segments are planned on every eager call."""
+    int64 (n,), and per subpath (segments, closed). Eager calls plan every shape on every
+    call, so plans are remembered per structure (read-only arrays)."""
     if isinstance(shape, Path):
-        srcs, degrees, subs = [], [], []
-        for start, degs, closed, n_points in shape.subpath_layout():
-            d = np.asarray(degs, np.int64)
-            first = np.cumsum(d) - d                                # each segment's first point
-            i = np.arange(4)
-            src = start + (first[:, None] + i) % n_points
-            srcs.append(np.where(i <= d[:, None], src, 0))
-            degrees.append(d)
-            subs.append((len(degs), bool(closed)))
-        if not srcs:
-            return np.zeros((0, 4), np.int64), np.zeros(0, np.int64), subs
-        return np.concatenate(srcs), np.concatenate(degrees), subs
-    n = int(np.shape(shape.points)[0])
-    closed = isinstance(shape, Polygon)
+        return _path_plan(shape.degrees, shape.subpath_sizes, shape.closed)
+    return _polyline_plan(int(np.shape(shape.points)[0]), isinstance(shape, Polygon))
+
+
+@functools.lru_cache(maxsize=4096)
+def _path_plan(degrees, subpath_sizes, closed):
+    """:func:`_elevation_plan` of a Path of this static structure (NumPy per subpath)."""
+    srcs, degs_out, subs = [], [], []
+    for start, degs, closed_k, n_points in subpath_layout(degrees, subpath_sizes, closed):
+        d = np.asarray(degs, np.int64)
+        first = np.cumsum(d) - d                                # each segment's first point
+        i = np.arange(4)
+        src = start + (first[:, None] + i) % n_points
+        srcs.append(np.where(i <= d[:, None], src, 0))
+        degs_out.append(d)
+        subs.append((len(degs), bool(closed_k)))
+    if not srcs:
+        return _frozen(np.zeros((0, 4), np.int64), np.zeros(0, np.int64), subs)
+    return _frozen(np.concatenate(srcs), np.concatenate(degs_out), subs)
+
+
+@functools.lru_cache(maxsize=1024)
+def _polyline_plan(n: int, closed: bool):
+    """:func:`_elevation_plan` of a Polygon (closed) / Polyline of n points."""
     if n == 0:
-        return np.zeros((0, 4), np.int64), np.zeros(0, np.int64), []
+        return _frozen(np.zeros((0, 4), np.int64), np.zeros(0, np.int64), [])
     k = n if closed else n - 1
     if k <= 0:  # a single point: one degenerate segment (caps still draw it)
-        return np.zeros((1, 4), np.int64), np.ones(1, np.int64), [(1, False)]
+        return _frozen(np.zeros((1, 4), np.int64), np.ones(1, np.int64), [(1, False)])
     s = np.arange(k)
     src = np.zeros((k, 4), np.int64)
     src[:, 0], src[:, 1] = s, (s + 1) % n
-    return src, np.ones(k, np.int64), [(k, closed)]
+    return _frozen(src, np.ones(k, np.int64), [(k, closed)])
+
+
+def _frozen(src, degrees, subs):
+    """A cached plan: arrays read-only, subpaths a tuple (callers must not change them)."""
+    src.flags.writeable = False
+    degrees.flags.writeable = False
+    return src, degrees, tuple(subs)
 
 
 def padded_rows(values: Sequence, n: int, shape=(), fill=-1, dtype=np.int32) -> np.ndarray:

@@ -55,8 +55,10 @@ def _check(where, obj, name, shape):
     value = getattr(obj, name)
     if value is None:
         raise ValueError(f"{_label(where, obj)}.{name} is required")
-    got = tuple(getattr(value, "shape", np.shape(value)))
-    ok = len(got) == len(shape) and all(s is None or s == g for s, g in zip(shape, got))
+    got = getattr(value, "shape", None)
+    got = np.shape(value) if got is None else tuple(got)
+    # Called per leaf on every eager render: exact shapes compare as tuples first.
+    ok = got == shape or (len(got) == len(shape) and all(s is None or s == g for s, g in zip(shape, got)))
     if not ok:
         want = "(" + ", ".join("N" if s is None else str(s) for s in shape) + ("," if len(shape) == 1 else "") + ")"
         raise ValueError(f"{_label(where, obj)}.{name} must have shape {want}, got {got}")
