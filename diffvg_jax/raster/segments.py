@@ -21,7 +21,7 @@ from __future__ import annotations
 
 import dataclasses
 import functools
-from typing import List, Sequence, Tuple
+from typing import Sequence, Tuple
 
 import jax
 import jax.numpy as jnp
@@ -94,7 +94,7 @@ for _d, _w in ELEVATION.items():
     _ELEVATION_TABLE[_d, :, :_d + 1] = _w
 
 
-def _elevation_plan(shape) -> Tuple[np.ndarray, np.ndarray, List[Tuple[int, bool]]]:
+def _elevation_plan(shape) -> Tuple[np.ndarray, np.ndarray, Tuple[Tuple[int, bool], ...]]:
     """Static plan of a Path / Polygon / Polyline: point indices int64 (n, 4) of its n
     segments (0 past a segment's degree + 1 points, where the weight is 0), their degrees
     int64 (n,), and per subpath (segments, closed). Eager calls plan every shape on every
