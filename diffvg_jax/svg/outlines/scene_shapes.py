@@ -35,21 +35,15 @@ def path_arrays(subpaths: List[Subpath]) -> dict:
 def path_subpaths(points: np.ndarray, degrees, subpath_sizes, closed) -> List[Subpath]:
     """The inverse of :func:`path_arrays`: subpaths of Path arrays (points (n, 2) in any
     float dtype, kept), a closed subpath's last segment ending at its start again."""
-    out, k, i = [], 0, 0
-    for size, is_closed in zip(subpath_sizes, closed):
-        degs = degrees[k:k + size]
-        k += size
-        if size == 0:
-            continue
-        start, segs = points[i], []
-        i += 1
+    out = []
+    for first, degs, is_closed, _ in S.subpath_layout(tuple(degrees), tuple(subpath_sizes), tuple(closed)):
+        start, segs, i = points[first], [], first + 1
         for j, d in enumerate(degs):
-            if is_closed and j == size - 1:
+            if is_closed and j == len(degs) - 1:
                 segs.append(np.concatenate([points[i:i + d - 1], start[None]]))
-                i += d - 1
             else:
                 segs.append(points[i:i + d])
-                i += d
+            i += d
         out.append(Subpath(start, segs, is_closed))
     return out
 
