@@ -108,6 +108,18 @@ def piece_geometry(v):
     return t, length, valid, src
 
 
+def _take(x, index):
+    """x[index] for a static int index array (N,), as slices of its runs of consecutive
+    indices: their transposes are pads, which fuse, where a gather's is a scatter (and,
+    batched over strokes, a transposed copy of the cotangent first)."""
+    index = np.asarray(index)
+    if index.size == 0:
+        return x[:0]
+    runs = np.split(index, np.flatnonzero(np.diff(index) != 1) + 1)
+    parts = [x[int(r[0]):int(r[-1]) + 1] for r in runs]
+    return parts[0] if len(parts) == 1 else jnp.concatenate(parts)
+
+
 def _unit(x):
     return (x >= 0) & (x <= 1)
 
@@ -122,16 +134,22 @@ def _intersect(p, e, q, f):
     return _cross(r, f) / den, _cross(r, e) / den, ok
 
 
-def _in_trapezoid(q, k, v, w, t, length):
-    """Whether points q (N, P, 2) lie in the stroke trapezoid of piece k (N,) of their row
-    (with a small tolerance), bool (N, P); a zero-length piece contains nothing. The
-    piece's values are gathered once per row and broadcast over its P points."""
-    vk, tk = v[k][:, None], t[k][:, None]
-    L, w0, w1 = length[k][:, None], w[k][:, None], w[k + 1][:, None]
+def _trapezoid(k, v, w, t, length):
+    """The stroke trapezoid of pieces k int32 (N,), gathered once for testing several points
+    against it: (start vertex (N, 2), unit tangent (N, 2), length, start and end half widths,
+    tolerance), the last four float (N,)."""
+    vk, tk, L, w0, w1 = v[k], t[k], length[k], w[k], w[k + 1]
+    tol = _TRAP_TOL * (L + w0 + w1 + jnp.maximum(jnp.abs(vk[:, 0]), jnp.abs(vk[:, 1])))
+    return vk, tk, L, w0, w1, tol
+
+
+def _in_trapezoid(q, trapezoid):
+    """Whether points q float (N, 2) lie in the :func:`_trapezoid` of their row (with a small
+    tolerance), bool (N,); a zero-length piece contains nothing."""
+    vk, tk, L, w0, w1, tol = trapezoid
     rel = q - vk
     a = _dot(rel, tk)
     perp = jnp.abs(_cross(tk, rel))
-    tol = _TRAP_TOL * (L + w0 + w1 + jnp.maximum(jnp.abs(vk[..., 0]), jnp.abs(vk[..., 1])))
     half = w0 * (L - a) + w1 * a  # local half width times L
     return (L > 0) & (a >= -tol) & (a <= L + tol) & (perp * L <= half + tol * L)
 
@@ -146,9 +164,9 @@ def _join_slots(v, w, t, length, valid, src, jv, is_joint, *, closed, join, mite
     n = _normal(t)
     pin = (jv - 1) % num
     pout = jv
-    vj = v[jv]
-    wj = w[jv][:, None]
-    ti, to, ni, no = t[pin], t[pout], n[pin], n[pout]
+    vj = _take(v, jv)
+    wj = _take(w, jv)[:, None]
+    ti, to, ni, no = _take(t, pin), _take(t, pout), _take(n, pin), _take(n, pout)
     c = _dot(ti, to)
     sn = _cross(ti, to)
     phi = jnp.arctan2(sn, c)
@@ -173,9 +191,9 @@ def _inner_side(v, w, t, length, valid, src, pin, pout, s_in, slots):
     p_in -> v -> p_out, or an exact route that removes the loop it would make."""
     num = t.shape[0]
     n = _normal(t)
-    vj = v[pout]
-    wj = w[pout][:, None]
-    ti, to, ni, no = t[pin], t[pout], n[pin], n[pout]
+    vj = _take(v, pout)
+    wj = _take(w, pout)[:, None]
+    ti, to, ni, no = _take(t, pin), _take(t, pout), _take(n, pin), _take(n, pout)
     # The nearest real pieces A (before v) and B (after v); zero-length pieces between them
     # and v have trapezoids without area.
     p_in = vj + s_in * wj * ni
@@ -209,16 +227,23 @@ def _inner_side(v, w, t, length, valid, src, pin, pout, s_in, slots):
     ok_x = ok_x & _unit(lam_x) & _unit(mu_x)
     ok_y = ok_y & _unit(lam_y) & _unit(mu_y)
     ok_z = ok_z & _unit(lam_z) & _unit(mu_z)
-    loops = jnp.where(ok_x[:, None, None], jnp.stack([X, p_in, vj, p_out], 1),
-                      jnp.where(ok_y[:, None, None], jnp.stack([Y, p_in, vj, vj], 1),
-                                jnp.stack([Z, vj, p_out, vj], 1)))
-    loops = jax.lax.stop_gradient(loops)
-    inside = _in_trapezoid(loops, A_c, v, w, t, length) & _in_trapezoid(loops, B_c, v, w, t, length)
-    local = real & (ok_x | ok_y | ok_z) & jnp.all(inside, axis=1)
+    # The loop's four corners, each float (N, 2), as separate arrays: its tests below are then
+    # elementwise (reductions over a size-4 corner axis are slow on XLA:CPU: 1.6 ms of
+    # clipdraw-224's 24 ms forward).
+    corners = [jax.lax.stop_gradient(c) for c in (
+        jnp.where(ok_x[:, None], X, jnp.where(ok_y[:, None], Y, Z)),
+        jnp.where((ok_x | ok_y)[:, None], p_in, vj),
+        jnp.where((ok_x | ok_y)[:, None], vj, p_out),
+        jnp.where(ok_x[:, None], p_out, vj))]
+    trap_a = _trapezoid(A_c, v, w, t, length)
+    trap_b = _trapezoid(B_c, v, w, t, length)
+    local = real & (ok_x | ok_y | ok_z)
+    for c in corners:
+        local = local & _in_trapezoid(c, trap_a) & _in_trapezoid(c, trap_b)
     # How far each loop reaches into pieces A and B; loops sharing a piece must not overlap.
-    vjs = jax.lax.stop_gradient(vj)[:, None]
-    back = jnp.maximum(jnp.max(_dot(vjs - loops, ti[:, None]), axis=1), 0.0)
-    fwd = jnp.maximum(jnp.max(_dot(loops - vjs, to[:, None]), axis=1), 0.0)
+    vjs = jax.lax.stop_gradient(vj)
+    back = functools.reduce(jnp.maximum, [_dot(vjs - c, ti) for c in corners] + [jnp.zeros_like(vjs[:, 0])])
+    fwd = functools.reduce(jnp.maximum, [_dot(c - vjs, to) for c in corners] + [jnp.zeros_like(vjs[:, 0])])
     back = jax.lax.stop_gradient(jnp.where(local, back, 0.0))
     fwd = jax.lax.stop_gradient(jnp.where(local, fwd, 0.0))
     load = jnp.zeros((num,), back.dtype).at[A_c].add(back).at[B_c].add(fwd)
@@ -226,18 +251,18 @@ def _inner_side(v, w, t, length, valid, src, pin, pout, s_in, slots):
     use = jax.lax.stop_gradient(local & piece_ok[A_c] & piece_ok[B_c])
     # No turn at all (e.g. next to zero-length pieces): p_in == p_out, nothing to route.
     straight = (ti[:, 0] == to[:, 0]) & (ti[:, 1] == to[:, 1])
-    k = slots - 2
-    nj = vj.shape[0]
-    centre = jnp.concatenate([p_in[:, None], jnp.broadcast_to(vj[:, None], (nj, k, 2)), p_out[:, None]], 1)
-    route_x = jnp.broadcast_to(X[:, None], (nj, slots, 2))
-    route_y = jnp.concatenate([jnp.broadcast_to(Y[:, None], (nj, k + 1, 2)), p_out[:, None]], 1)
-    route_z = jnp.concatenate([p_in[:, None], jnp.broadcast_to(Z[:, None], (nj, k + 1, 2))], 1)
-    route_s = jnp.broadcast_to(p_in[:, None], (nj, slots, 2))
-    inner = jnp.where(straight[:, None, None], route_s,
-                      jnp.where((use & ok_x)[:, None, None], route_x,
-                                jnp.where((use & ok_y)[:, None, None], route_y,
-                                          jnp.where(use[:, None, None], route_z, centre))))
-    return inner
+    # The routes slot by slot (first, the S - 2 middle ones, last), each float (N, 2):
+    #   centre p_in v..v p_out, X: X..X, Y: Y..Y p_out, Z: p_in Z..Z, no turn: p_in..p_in.
+    # Selected per slot instead of broadcast over the slot axis, whose transpose would be a
+    # reduction over it.
+    def route(centre, y, z):
+        pick = jnp.where(use[:, None], z, centre)
+        pick = jnp.where((use & ok_y)[:, None], y, pick)
+        pick = jnp.where((use & ok_x)[:, None], X, pick)
+        return jnp.where(straight[:, None], p_in, pick)
+
+    mid = route(vj, Y, Z)
+    return jnp.stack([route(p_in, Y, p_in)] + [mid] * (slots - 2) + [route(p_out, p_out, Z)], axis=1)
 
 
 def _outer_side(vj, wj, ni, no, s_out, phi, c, is_joint, *, join, miter_limit, round_points):
@@ -367,9 +392,10 @@ def stroke_outline(vertices, half_widths, *, closed: bool, joint_mask, join: str
     if len(jv):
         plus, minus, keep = _join_slots(v, w, t, length, valid, src, jv, is_joint, closed=closed, join=join,
                                         miter_limit=miter_limit, round_points=round_points)
-        sel = np.flatnonzero(keep.reshape(-1))
-        plus = plus.reshape(-1, 2)[sel]
-        minus = minus.reshape(-1, 2)[sel]
+        plus, minus = plus.reshape(-1, 2), minus.reshape(-1, 2)
+        if not keep.all():   # (a gather of every row is not free, nor is its transpose)
+            sel = np.flatnonzero(keep.reshape(-1))
+            plus, minus = plus[sel], minus[sel]
     else:
         plus = minus = jnp.zeros((0, 2), v.dtype)
 
