@@ -8,11 +8,12 @@ coverage; ``render`` uses it for flat scenes, where compositing then costs depth
 instead of layers x pixels; ``tile_loop`` runs that tiled work in loops whose trip counts
 the program computes (pieces and slots a chunk at a time, shading by a caller's function),
 so ``render`` needs no budgets for flat scenes. All cut edges into the unit pieces of
-``pieces``; ``numerics`` holds the guarded division the whole engine shares.
+``pieces``; ``numerics`` holds the guarded division and the component split the whole engine shares.
 """
 from .coverage import winding_integral, pieces_needed, fill_rule_coverage
-from .numerics import safe_div
+from .numerics import components, safe_div
 from .tiles import tiled_winding, depth_needed
 from .tile_loop import tiled_composite
 
-__all__ = ["winding_integral", "pieces_needed", "fill_rule_coverage", "tiled_winding", "tiled_composite", "depth_needed", "safe_div"]
+__all__ = ["winding_integral", "pieces_needed", "fill_rule_coverage", "tiled_winding", "tiled_composite", "depth_needed", "safe_div",
+           "components"]

@@ -11,7 +11,7 @@ import jax
 import jax.numpy as jnp
 import numpy as np
 
-from diffvg_jax.kernels.numerics import safe_div
+from diffvg_jax.kernels.numerics import components, safe_div
 
 # |det| of the linear part below which an affine matrix counts as singular.
 DET_EPS = 1e-12
@@ -30,7 +30,7 @@ def apply_transform(m, points):
     per row, say)."""
     # Written out rather than a matmul: a contraction over 2 is slow on XLA:CPU, most of all
     # vmapped over stroke outlines and in its transpose (clipdraw-224's gradient: 5 ms).
-    x, y = points[..., 0], points[..., 1]
+    x, y = components(points)
     return jnp.stack([m[..., 0, 0] * x + m[..., 0, 1] * y + m[..., 0, 2],
                       m[..., 1, 0] * x + m[..., 1, 1] * y + m[..., 1, 2]], axis=-1)
 
