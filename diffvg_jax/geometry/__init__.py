@@ -9,6 +9,7 @@ canvas or user units.
             UNIT_ARCS, rect_ctrl (the constructions, for batched encoders)
   flatten   flatten_subpath, lifted_segments, polyline_edges (cubics -> polylines -> edges)
   stroke    stroke_outline (a centre line -> closed outline contours)
+  stroke_joins  join_slots (the outline's points at join vertices) and 2-vector helpers
 """
 from .affine import DET_EPS, apply_transform, float_dtype, inverse_apply, invertible, safe_inverse
 from .flatten import FLATTEN_TOLERANCE, flatten_subpath, lifted_segments, polyline_edges
