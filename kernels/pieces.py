@@ -64,7 +64,8 @@ def split_edges(edges, height, width):
     """
     # Per coordinate, not as (E, 2) points: a per-edge parameter times a point broadcasts
     # over the size-2 axis, and its transpose is a reduction over that axis, which XLA:CPU
-    # runs as a slow library call (four of them were 6 ms of clipdraw-224's gradient).
+    # runs as a slow library call (four of them were 6 ms of clipdraw-224's gradient). The
+    # coordinates by one split (see ``components``), not four slices.
     x0, y0, x1, y1 = components(edges.reshape(-1, 4))
     dx, dy = x1 - x0, y1 - y0
     ty0, ty1 = _band_interval(y0, dy, 0.0, float(height))

@@ -99,6 +99,15 @@ def _in_trapezoid(q, trapezoid):
 def join_slots(v, w, t, length, valid, src, jv, is_joint, *, closed, join, miter_limit, round_points):
     """Slot points of both sides at the join vertices jv (static (N,) int).
 
+    Args:
+      v, w: float (V, 2) vertices and (V,) half widths of one subpath.
+      t, length, valid, src: the pieces' :func:`.stroke.piece_geometry` (unit tangents
+        (V - 1, 2), lengths, long enough, the piece each tangent comes from).
+      jv, is_joint: static int (N,) join vertices and bool (N,) whether each is a join of
+        the path's segments (the join style) or a flattening vertex (a mid point).
+      closed: whether the subpath is closed (already reflected in jv).
+      join, miter_limit, round_points: the stroke's style (see ``stroke_outline``).
+
     Returns (plus, minus, keep): float32 (N, S, 2) each, in the direction of travel, and a
     static bool (N, S) mask of the slots used (flattening vertices use 3 of the S).
     """
