@@ -185,8 +185,8 @@ def stroke_outline(vertices, half_widths, *, closed: bool, joint_mask, join: str
         jv = np.arange(1, V - 1)
         is_joint = mask[1:V - 1]
     if len(jv):
-        plus, minus, keep = join_slots(v, w, t, length, valid, src, jv, is_joint, closed=closed, join=join,
-                                        miter_limit=miter_limit, round_points=round_points)
+        plus, minus, keep = join_slots(v, w, t, length, valid, src, jv, is_joint, join=join,
+                                       miter_limit=miter_limit, round_points=round_points)
         plus, minus = plus.reshape(-1, 2), minus.reshape(-1, 2)
         if not keep.all():   # (a gather of every row is not free, nor is its transpose)
             sel = np.flatnonzero(keep.reshape(-1))

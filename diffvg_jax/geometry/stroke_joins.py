@@ -96,7 +96,7 @@ def _in_trapezoid(q, trapezoid):
     return (L > 0) & (a >= -tol) & (a <= L + tol) & (perp * L <= half + tol * L)
 
 
-def join_slots(v, w, t, length, valid, src, jv, is_joint, *, closed, join, miter_limit, round_points):
+def join_slots(v, w, t, length, valid, src, jv, is_joint, *, join, miter_limit, round_points):
     """Slot points of both sides at the join vertices jv (static (N,) int).
 
     Args:
@@ -105,7 +105,6 @@ def join_slots(v, w, t, length, valid, src, jv, is_joint, *, closed, join, miter
         (V - 1, 2), lengths, long enough, the piece each tangent comes from).
       jv, is_joint: static int (N,) join vertices and bool (N,) whether each is a join of
         the path's segments (the join style) or a flattening vertex (a mid point).
-      closed: whether the subpath is closed (already reflected in jv).
       join, miter_limit, round_points: the stroke's style (see ``stroke_outline``).
 
     Returns (plus, minus, keep): float32 (N, S, 2) each, in the direction of travel, and a
@@ -125,7 +124,7 @@ def join_slots(v, w, t, length, valid, src, jv, is_joint, *, closed, join, miter
     s_in = jnp.where(phi > 0, -1.0, 1.0)[:, None]
     s_out = -s_in
     slots = 3 if join != "round" else 2 + round_points
-    inner = _inner_side(v, w, t, length, valid, src, pin, pout, s_in, slots)
+    inner = _inner_side(v, w, t, length, valid, src, pin, pout, (vj, wj, ti, to, ni, no), s_in, slots)
     outer = _outer_side(vj, wj, ni, no, s_out, phi, c, is_joint, join=join, miter_limit=miter_limit,
                         round_points=round_points)
     plus_inner = (s_in > 0)[:, :, None]
@@ -136,15 +135,14 @@ def join_slots(v, w, t, length, valid, src, jv, is_joint, *, closed, join, miter
     return plus, minus, keep
 
 
-def _inner_side(v, w, t, length, valid, src, pin, pout, s_in, slots):
+def _inner_side(v, w, t, length, valid, src, pin, pout, at_join, s_in, slots):
     """float (N, S, 2) slot points of the inner side of the joins between pieces pin and
     pout (static int (N,)), s_in float (N, 1) the inner side's sign: the centre route
-    p_in -> v -> p_out, or an exact route that removes the loop it would make."""
+    p_in -> v -> p_out, or an exact route that removes the loop it would make.
+    ``at_join``: :func:`join_slots`' gathers at the join vertices (vertex (N, 2), half width
+    (N, 1), tangents and normals in and out (N, 2) each)."""
     num = t.shape[0]
-    n = normal(t)
-    vj = _take(v, pout)
-    wj = _take(w, pout)[:, None]
-    ti, to, ni, no = _take(t, pin), _take(t, pout), _take(n, pin), _take(n, pout)
+    vj, wj, ti, to, ni, no = at_join
     # The nearest real pieces A (before v) and B (after v); zero-length pieces between them
     # and v have trapezoids without area.
     p_in = vj + s_in * wj * ni
