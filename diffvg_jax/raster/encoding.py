@@ -33,7 +33,6 @@ from __future__ import annotations
 
 import dataclasses
 import functools
-import math
 from typing import Callable, Optional
 
 import jax
@@ -43,30 +42,14 @@ import numpy as np
 from diffvg_jax.geometry import apply_transform, float_dtype, safe_inverse
 from diffvg_jax.kernels import depth_needed as kernel_depth_needed
 from diffvg_jax.kernels import pieces_needed as kernel_pieces_needed
-from diffvg_jax.scene import Scene, Solid
+from diffvg_jax.scene import Scene
 
 from .budgets import DEPTH_CHUNK, auto_budget, default_budget, default_piece_store
-from .flat_geometry import (FlatPlan, assemble_edges, flat_geometry, padded_theta_size, plan_fills, plan_frames,
-                            stroke_group_edges, stroke_groups)
+from .encoding_plan import (MIN_EDGES, PLANS, EncodingPlan, capacity_class, plan_encoding,
+                            structure_key)
+from .flat_geometry import assemble_edges, flat_geometry, stroke_group_edges
 from .layers import pixel_centres
-from .leaves import LeafTable, concrete_value
-from .compositing import OpPlan, plan_ops, walk_scene_items
-from .segments import plan_segments, register_shape
-
-# Smallest capacity of each class: tiny scenes share programs with small ones.
-MIN_SUBPATHS, MIN_EDGES, MIN_LAYERS = 16, 1024, 8
-MIN_LEAVES, MIN_SHAPES, MIN_GROUPS = 256, 16, 4
-
-
-def capacity_class(n: int, minimum: int) -> int:
-    """The capacity class of a count: the smallest 2^k or 3 * 2^k >= n (two classes per
-    octave: padding wastes at most a third), at least ``minimum``."""
-    n = max(int(n), int(minimum), 1)
-    k = max(0, int(math.ceil(math.log2(n))) - 1)
-    for c in sorted({1 << k, (3 << k) >> 1, 1 << (k + 1)}):
-        if c >= n:
-            return c
-    return 1 << (k + 1)
+from .leaves import concrete_value, pack_leaves
 
 
 @functools.partial(jax.tree_util.register_dataclass,
@@ -147,44 +130,15 @@ def pad_rows(x, n):
     return jnp.concatenate([x, jnp.zeros((n - x.shape[0],) + x.shape[1:], x.dtype)], axis=0)
 
 
-def _class_of(minimum: int = 1):
-    return functools.partial(capacity_class, minimum=minimum)
-
-
-def _layer_plan(items, num_layers, L, index):
-    """(colour int32 (L, 4), alpha int32 (L, 2), live bool (L,), evenodd bool (L,)): theta
-    indices of each layer's colour, paint opacity and shape opacity (-1 reads 1)."""
-    colour = np.full((L, 4), -1, np.int32)
-    alpha = np.full((L, 2), -1, np.int32)
-    evenodd = np.zeros(L, bool)
-    for k, item in enumerate(items):
-        for kind, layer in item.layers.items():
-            evenodd[layer] = kind == "fill" and item.shape.fill_rule == "evenodd"
-            if item.clip:       # coverage only: opaque white
-                continue
-            if kind + "_color" in index[k]:
-                colour[layer] = index[k][kind + "_color"]
-            alpha[layer, 0] = index[k][kind + "_opacity"]
-            if item.opacity_in_alpha:
-                alpha[layer, 1] = index[k]["opacity"]
-    return colour, alpha, np.arange(L) < num_layers, evenodd
-
-
-def _paint_rasters(items, to_canvas, L, height, width, paint_at, dtype):
-    """image_index int32 NumPy (L,) (I: solid) and images float (I, H, W, 4) straight RGBA
-    of the non-solid paints, evaluated at the pixel centres in each shape's user space."""
-    others = [(layer, getattr(it.shape, kind), k) for k, it in enumerate(items) for kind, layer in it.layers.items()
-              if not it.clip and not isinstance(getattr(it.shape, kind), Solid)]
-    if not others:
-        return np.zeros(L, np.int32), jnp.zeros((0, height, width, 4), dtype)
-    I = capacity_class(len(others), 1)
-    image_index = np.full(L, I, np.int32)
+def _paint_rasters(plan: EncodingPlan, paints, to_canvas, height, width, paint_at, dtype):
+    """images float (I, H, W, 4): straight RGBA rasters of the non-solid ``paints`` (in
+    ``plan.paints`` order), evaluated at the pixel centres in each shape's user space."""
+    if not paints:
+        return jnp.zeros((0, height, width, 4), dtype)
     centres = pixel_centres(height, width)
-    rasters = []
-    for n, (layer, paint, k) in enumerate(others):
-        image_index[layer] = n
-        rasters.append(paint_at(paint, apply_transform(safe_inverse(to_canvas[k]), centres)))
-    return image_index, pad_rows(jnp.stack(rasters).astype(dtype), I)
+    rasters = [paint_at(paint, apply_transform(safe_inverse(to_canvas[slot.item]), centres))
+               for slot, paint in zip(plan.paints, paints)]
+    return pad_rows(jnp.stack(rasters).astype(dtype), capacity_class(len(paints), 1))
 
 
 # The budget counts of encoded scenes (programs per capacity class, like the pipeline's).
@@ -217,71 +171,80 @@ def _budgets(edges, num_layers, live_edges, height, width, max_pieces, max_depth
     return int(max_pieces), int(min(DEPTH_CHUNK if max_depth is None else max_depth, num_layers)), exact
 
 
-def _op_opacity_plan(ops: Optional[OpPlan], table: LeafTable):
-    """int32 (K,) theta indices of each op's opacity (-1: 1); (1,) for a flat scene."""
-    if ops is None:
-        return np.full(1, -1, np.int32)
-    return np.array([-1 if o is None else int(table.add(o)) for o in ops.opacity], np.int32)
-
-
-def _compositing(ops: Optional[OpPlan], op_opacity, aliased) -> Optional[Compositing]:
-    """The Compositing of a layered scene (None for a flat one)."""
-    if ops is None:
-        return None
-    return Compositing(jnp.asarray(aliased), jnp.asarray(ops.layer_run), jnp.asarray(ops.run_end),
-                       jnp.asarray(ops.ops), op_opacity, ops.num_runs, ops.stack_depth, ops.blend_modes)
-
-
 def encode_scene(scene: Scene, *, width: int, height: int, capacity: int, paint_at: Callable,
                  max_pieces: Optional[int] = None, max_depth: Optional[int] = None,
-                 check_budget: bool = True) -> Encoding:
+                 check_budget: bool = True, prepare: Optional[Callable] = None) -> Encoding:
     """The :class:`Encoding` of a scene. ``paint_at(paint, xy)`` evaluates a non-solid
     paint at user-space points (the renderer passes one that draws pattern tiles);
     ``capacity`` is the static number of line pieces per Bezier segment.
 
     The scene's structure becomes host-side integer plans padded to capacity classes
-    (:mod:`.flat_geometry`, :mod:`.compositing`), so the programs that run depend on the
-    classes only."""
-    walk = walk_scene_items(scene)
-    items, num_layers = walk.items, walk.num_layers
+    (:mod:`.encoding_plan`), so the programs that run depend on the classes only; the
+    plan of a structure seen recently is reused. ``prepare(scene) -> scene`` runs when the
+    structure is new (the renderer's checks and pattern resolution), and again, to raise
+    its named error, when a reused structure's values hold NaN or inf."""
+    leaves, treedef = jax.tree_util.tree_flatten(scene)
+    key = structure_key(treedef, leaves, capacity)
+    plan = PLANS.get(key)
+    if plan is not None:
+        packed = [leaves[p] for p in plan.leaf_positions]
+        paints = [jax.tree_util.tree_unflatten(s.treedef, [leaves[p] for p in s.positions]) for s in plan.paints]
+        theta = pack_leaves(float_dtype(), plan.theta_size, plan.leaf_shapes, packed)
+        if not _all_finite(theta, [leaves[p] for p in plan.other_positions]):
+            (prepare or _no_check)(scene)
+            raise ValueError("the scene contains NaN or inf")
+    else:
+        if prepare is not None:
+            scene = prepare(scene)
+            leaves = jax.tree_util.tree_leaves(scene)
+        plan, packed, paints = plan_encoding(scene, leaves, capacity)
+        PLANS.put(key, plan)
+        theta = pack_leaves(float_dtype(), plan.theta_size, plan.leaf_shapes, packed)
+    return _evaluate(plan, theta, paints, width, height, capacity, paint_at, max_pieces, max_depth, check_budget)
+
+
+def _no_check(scene):
+    return scene
+
+
+def _all_finite(theta, others) -> bool:
+    """No NaN or inf in the concrete ones of ``theta`` and the ``others`` leaves (tracers
+    are not checked, as in :func:`.validate.validate_scene`)."""
+    for x in [theta, *others]:
+        if not isinstance(x, jax.core.Tracer) and not np.isfinite(np.asarray(x)).all():
+            return False
+    return True
+
+
+def _evaluate(plan: EncodingPlan, theta, paints, width, height, capacity, paint_at, max_pieces, max_depth,
+              check_budget) -> Encoding:
+    """The Encoding of ``plan`` on the packed leaves ``theta`` float (M,) and the non-solid
+    paint objects ``paints`` (in ``plan.paints`` order)."""
     dt = float_dtype()
-    L = capacity_class(num_layers, MIN_LAYERS)
-    table = LeafTable(dt)
-    index = [register_shape(it.shape, table) for it in items]
-    group_index = [table.add(t) for _, t in walk.frames]
-    background_index = table.add(scene.background)
-    ops = None if walk.flat else plan_ops(walk, L)
-    op_opacity = _op_opacity_plan(ops, table)
-    theta = table.pack(padded_theta_size(table.size, _class_of(MIN_LEAVES)))
-    segments, layout = plan_segments([it.shape for it in items], index, _class_of())
-    fill_layer = np.array([it.layers.get("fill", -1) for it in items], np.int32)
-    fill_rows, first, last, fill_live, row_layer, sub_layer = plan_fills(layout, fill_layer,
-                                                                         _class_of(MIN_SUBPATHS))
-    colour_plan, alpha_plan, layer_live, evenodd = _layer_plan(items, num_layers, L, index)
-    frames = plan_frames(walk.frames, group_index, items, index, _class_of(MIN_GROUPS), _class_of(MIN_SHAPES))
-    plan = FlatPlan(segments, *frames, layout.seg_item, fill_rows, first, last, fill_live, colour_plan, alpha_plan,
-                    layer_live, np.asarray(background_index, np.int32), op_opacity)
     ctrl, widths, to_canvas, fill, colour, alpha, background, opacity = flat_geometry(
-        theta, plan, capacity, rematerialise=concrete_value(theta) is not None)
+        theta, plan.flat, capacity, rematerialise=concrete_value(theta) is not None)
     edge_parts, layer_parts = [], []
-    if fill_rows.any():
+    if plan.fill_layer is not None:
         edge_parts.append(fill)
-        layer_parts += [np.repeat(row_layer, 2 * capacity), sub_layer]
-    for key, rows, pad, live, owner, miter, layer in stroke_groups(layout, items):
-        closed, join, cap, _ = key
-        edges = stroke_group_edges(ctrl, widths, to_canvas, rows, pad, live, owner, miter, closed, join, cap,
-                                   2 * capacity)
+        layer_parts.append(plan.fill_layer)
+    for group in plan.strokes:
+        closed, join, cap, _ = group.key
+        edges = stroke_group_edges(ctrl, widths, to_canvas, group.rows, group.pad, group.live, group.owner,
+                                   group.miter, closed, join, cap, 2 * capacity)
         edge_parts.append(edges)
-        layer_parts.append(np.repeat(layer, edges.shape[0] // layer.shape[0]))
+        layer_parts.append(np.repeat(group.layer, edges.shape[0] // group.layer.shape[0]))
     edge_layer = np.concatenate(layer_parts).astype(np.int32) if layer_parts else np.zeros(0, np.int32)
     live_edges = len(edge_layer)
     E = capacity_class(live_edges, MIN_EDGES)
     edges = assemble_edges(edge_parts or [jnp.zeros((0, 2, 2), dt)], E)
     edge_layer = np.concatenate([edge_layer, np.zeros(E - live_edges, np.int32)])
-    image_index, images = _paint_rasters(items, to_canvas, L, height, width, paint_at, dt)
-    max_pieces, max_depth, exact = _budgets(edges, L, live_edges, height, width, max_pieces, max_depth, walk.flat)
-    aliased = np.zeros(L, bool)
-    aliased[:num_layers] = walk.aliased
-    return Encoding(edges, jnp.asarray(edge_layer), jnp.asarray(evenodd), colour, alpha, jnp.asarray(image_index),
-                    images, background, _compositing(ops, opacity, aliased), int(width), int(height), max_pieces,
-                    max_depth, bool(check_budget) and not exact)
+    images = _paint_rasters(plan, paints, to_canvas, height, width, paint_at, dt)
+    max_pieces, max_depth, exact = _budgets(edges, plan.L, live_edges, height, width, max_pieces, max_depth,
+                                            plan.flat_scene)
+    compositing = None
+    if plan.compositing is not None:
+        arrays, num_runs, stack_depth, blend_modes = plan.compositing
+        compositing = Compositing(*arrays, opacity, num_runs, stack_depth, blend_modes)
+    return Encoding(edges, jnp.asarray(edge_layer), plan.evenodd, colour, alpha, plan.image_index, images,
+                    background, compositing, int(width), int(height), max_pieces, max_depth,
+                    bool(check_budget) and not exact)

@@ -64,13 +64,17 @@ class LeafTable:
         """theta: float (max(N, size),), the registered leaves raveled in order, then zeros
         up to ``size`` (a capacity class: programs that read theta then depend on the class,
         not on N); differentiable."""
-        size = max(int(size), self.size)
-        if not self.leaves:
-            return jnp.zeros((size,), self.dtype)
-        shapes = tuple(self.shapes)
-        if not any(isinstance(x, jax.core.Tracer) for x in self.leaves):
-            return _pack_concrete(self.dtype, size, shapes, self.leaves)   # nothing to differentiate
-        return _pack(self.dtype, size, shapes, *self.leaves)
+        return pack_leaves(self.dtype, max(int(size), self.size), tuple(self.shapes), self.leaves)
+
+
+def pack_leaves(dtype, size: int, shapes: tuple, leaves) -> jax.Array:
+    """theta: float (size,), ``leaves`` (of ``shapes``, at most ``size`` entries in all)
+    raveled in order, then zeros; differentiable in the leaves."""
+    if not leaves:
+        return jnp.zeros((size,), dtype)
+    if not any(isinstance(x, jax.core.Tracer) for x in leaves):
+        return _pack_concrete(dtype, size, shapes, leaves)   # nothing to differentiate
+    return _pack(dtype, size, shapes, *leaves)
 
 
 def _concatenate(dtype, size, *xs):

@@ -87,20 +87,24 @@ def _check_options(curve_pieces, max_pieces, max_depth):
             raise ValueError(f"render: {name} must be a positive int, got {v!r}")
 
 
-def _encode_scene(caller, scene, width, height, curve_pieces, max_pieces, max_depth, check_budget):
-    """The checks ``encode`` and ``render`` share, then ``encode_scene``: (scene with pattern
-    resolutions resolved, width, height, Encoding)."""
+def _prepare(scene):
+    """What a scene of a structure not seen recently goes through before it is planned:
+    the checks (named errors), and pattern tile rasters sized from the canvas scale
+    (static sizes, so only when the values are concrete)."""
+    validate_scene(scene)
+    return resolve_resolutions(scene) if _is_concrete(scene) else scene
+
+
+def _encode_scene(caller, scene, width, height, curve_pieces, max_pieces, max_depth, check_budget) -> Encoding:
+    """The checks ``encode`` and ``render`` share, then ``encode_scene`` (which runs
+    ``_prepare`` on structures it has no plan for)."""
     if not isinstance(scene, Scene):
         raise ValueError(f"{caller}: scene must be a diffvg_jax.Scene, got {type(scene).__name__}")
-    validate_scene(scene)
     width, height = _canvas_size(scene, width, height)
     _check_options(curve_pieces, max_pieces, max_depth)
     _PROGRAMS.bound()
-    if _is_concrete(scene):  # pattern tile rasters sized from the canvas scale (static sizes)
-        scene = resolve_resolutions(scene)
-    enc = encode_scene(scene, width=width, height=height, capacity=int(curve_pieces), paint_at=_PAINT_AT,
-                      max_pieces=max_pieces, max_depth=max_depth, check_budget=check_budget)
-    return scene, width, height, enc
+    return encode_scene(scene, width=width, height=height, capacity=int(curve_pieces), paint_at=_PAINT_AT,
+                        max_pieces=max_pieces, max_depth=max_depth, check_budget=check_budget, prepare=_prepare)
 
 
 def encode(scene: Scene, *, width: Optional[int] = None, height: Optional[int] = None,
@@ -117,7 +121,7 @@ def encode(scene: Scene, *, width: Optional[int] = None, height: Optional[int] =
     compositing structure as data too (:class:`~diffvg_jax.raster.encoding.Compositing`)
     and add the op count, run count and stack depth to their class.
     """
-    return _encode_scene("encode", scene, width, height, curve_pieces, max_pieces, max_depth, check_budget)[3]
+    return _encode_scene("encode", scene, width, height, curve_pieces, max_pieces, max_depth, check_budget)
 
 
 def encode_batch(scenes, *, width: Optional[int] = None, height: Optional[int] = None,
@@ -239,7 +243,7 @@ def render(scene: Scene, *, width: Optional[int] = None, height: Optional[int] =
                 raise ValueError(f"render: {name}={v!r} but the encoding was made for {name}={have}")
         _PROGRAMS.bound()
         return render_encoding_jit(scene, bool(premultiplied), concrete_value(scene.edges) is not None)
-    enc = _encode_scene("render", scene, width, height, curve_pieces, max_pieces, max_depth, check_budget)[3]
+    enc = _encode_scene("render", scene, width, height, curve_pieces, max_pieces, max_depth, check_budget)
     # Concrete values (eager calls, eager autodiff) take the program variant that keeps
     # few residuals (see render_encoding_jit).
     return render_encoding_jit(enc, bool(premultiplied), concrete_value(enc.edges) is not None)
