@@ -74,3 +74,27 @@ def test_too_many_memory_mappings_empty_the_caches_too(monkeypatch):
     # emptied the caches before compiling its own (a pipeline for its canvas at least), so
     # it holds no more than the first call left; without the emptying it would hold more
     assert sizes[1] <= sizes[0], sizes
+
+
+def test_eager_gradient_loops_compile_once_and_keep_their_programs(monkeypatch):
+    """Under eager ``jax.grad`` each call adds a dispatch-cache entry (keyed by the autodiff
+    trace) without compiling: the bound counts compilations, so a loop neither recompiles
+    nor empties the caches (it did every ~95 calls, 12 s each, when it counted entries)."""
+    import jax
+    import jax.numpy as jnp
+
+    scene = dv.Scene(children=(dv.Circle(center=[8.0, 8.0], radius=4.0, fill=dv.rgba(1, 0, 0, 1)),))
+    grad = jax.grad(lambda s: jnp.mean(dv.render(s, width=16, height=16)[..., 3]))
+    first = grad(scene).children[0].radius
+    for _ in range(3):      # the leaf packing compiles on a signature's second use
+        grad(scene)
+    monkeypatch.setattr(program_cache, "MAX_CACHED_PROGRAMS", 2)
+    emptied = []
+    monkeypatch.setattr(program_cache.ProgramCaches, "clear", lambda self: emptied.append(self.size()))
+    sizes = []
+    for _ in range(8):
+        np.testing.assert_array_equal(np.asarray(grad(scene).children[0].radius), np.asarray(first))
+        sizes.append(program_cache_size())
+    assert sizes[-1] > sizes[0] + 2, sizes     # the entries grow (what the old bound counted) ...
+    assert not emptied, emptied                # ... but nothing was compiled, so nothing is emptied
+    assert abs(float(first) - 2 * np.pi * 4.0 / 256) < 0.005   # d(mean alpha)/dr: the perimeter / pixels
