@@ -32,6 +32,7 @@ from diffvg_jax.scene import Scene
 
 from .budgets import DEFAULT_CURVE_PIECES, DEPTH_CHUNK, auto_budget, count_layers
 from .encoding import Encoding, count_depth_program, count_pieces_program, encode_scene
+from .encoding_plan import PLANS
 from .flat_geometry import assemble_edges, flat_geometry, stroke_group_edges
 from .leaves import concatenate_program, concrete_value
 from .patterns import paint_with_tiles, resolve_resolutions
@@ -71,8 +72,10 @@ def program_cache_size() -> int:
 
 
 def clear_program_caches():
-    """Drop the compiled programs counted by :func:`program_cache_size`."""
+    """Drop the compiled programs counted by :func:`program_cache_size`, and the kept
+    encoding plans (:mod:`.encoding_plan`: device arrays of recent scene structures)."""
     _PROGRAMS.clear()
+    PLANS.clear()
 
 
 def _is_concrete(scene) -> bool:
