@@ -8,6 +8,9 @@ float (rh, rw, 4) premultiplied RGBA.
 """
 from __future__ import annotations
 
+import functools
+
+import jax
 import jax.numpy as jnp
 
 from diffvg_jax.kernels.numerics import components
@@ -27,12 +30,37 @@ def premultiply(rgba):
 
 def unpremultiply(rgba, min_alpha: float = MIN_ALPHA):
     """float (..., 4) premultiplied RGBA -> straight RGBA, dividing rgb by max(a, min_alpha)."""
-    # Channel by channel: the gradient then sums three products instead of reducing over a
-    # size-3 axis, which XLA:CPU does slowly (3 ms of a 512 px emoji's 35 ms gradient); the
-    # channels by one split, whose transpose is one concatenation (four slices: four pads).
-    r, g, b, a = components(rgba)
-    d = jnp.maximum(a, min_alpha)
-    return jnp.stack([r / d, g / d, b / d, a], axis=-1)
+    return _unpremultiply(rgba, float(min_alpha))
+
+
+def _divisor(rgba, min_alpha):
+    """float (..., 4): max(a, min_alpha) for r, g, b and 1 for a. One division by it is an
+    elementwise pass; dividing the channels apart and stacking them interleaves four
+    arrays along the minor axis, 2.5x slower on XLA:CPU (0.85 -> 0.35 ms at 512 px)."""
+    return jnp.where(jnp.arange(4) < 3, jnp.maximum(rgba[..., 3:], min_alpha), 1.0)
+
+
+@functools.partial(jax.custom_vjp, nondiff_argnums=(1,))
+def _unpremultiply(rgba, min_alpha):
+    return rgba / _divisor(rgba, min_alpha)
+
+
+def _unpremultiply_fwd(rgba, min_alpha):
+    return _unpremultiply(rgba, min_alpha), rgba
+
+
+def _unpremultiply_bwd(min_alpha, rgba, g):
+    # d/drgb = g / d; d/da adds -sum_c g_c rgb_c / d^2 where a > min_alpha. The sum over
+    # the three colour channels is written out: XLA:CPU reduces a size-3 axis slowly (3 ms
+    # of a 512 px emoji's 35 ms gradient).
+    r, gr, b, a = components(rgba)
+    g_r, g_g, g_b, _ = components(g)
+    inv = 1.0 / jnp.maximum(a, min_alpha)
+    through_alpha = jnp.where(a > min_alpha, (g_r * r + g_g * gr + g_b * b) * inv * inv, 0.0)
+    return (g / _divisor(rgba, min_alpha) - jnp.where(jnp.arange(4) == 3, through_alpha[..., None], 0.0),)
+
+
+_unpremultiply.defvjp(_unpremultiply_fwd, _unpremultiply_bwd)
 
 
 def _texels(u, size, spread):

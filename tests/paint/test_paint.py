@@ -302,3 +302,26 @@ def test_degenerate_values_and_gradients_finite(name):
         assert np.all(np.isfinite(np.asarray(g)))
     if name in ("start-eq-end", "zero-radius"):
         np.testing.assert_allclose(np.asarray(out), np.broadcast_to(p["colors"][-1], out.shape), atol=1e-6)
+
+
+def test_unpremultiply_value_and_gradient_match_the_channel_division():
+    """Reference: rgb / max(a, MIN_ALPHA) channel by channel, differentiated by JAX (float64),
+    on pixels above, at, just above and below the alpha floor and fully transparent."""
+    from diffvg_jax.paint import MIN_ALPHA, unpremultiply
+
+    def reference(rgba):
+        d = jnp.maximum(rgba[..., 3], MIN_ALPHA)
+        return jnp.stack([rgba[..., 0] / d, rgba[..., 1] / d, rgba[..., 2] / d, rgba[..., 3]], axis=-1)
+
+    with jax.enable_x64(True):
+        rng = np.random.default_rng(3)
+        x = rng.uniform(0, 1, (40, 5, 4))
+        x[..., :3] *= x[..., 3:]
+        x[0, :4, 3] = [0.0, 0.5 * MIN_ALPHA, MIN_ALPHA * (1 + 1e-6), 1.0]
+        x = jnp.asarray(x)
+        w = jnp.asarray(rng.normal(size=x.shape))
+        np.testing.assert_allclose(np.asarray(unpremultiply(x)), np.asarray(reference(x)), rtol=1e-15)
+        got = jax.grad(lambda v: jnp.sum(unpremultiply(v) * w))(x)
+        want = jax.grad(lambda v: jnp.sum(reference(v) * w))(x)
+        assert np.isfinite(np.asarray(got)).all()
+        np.testing.assert_allclose(np.asarray(got), np.asarray(want), rtol=1e-12, atol=1e-12 * float(jnp.abs(want).max()))
