@@ -182,7 +182,7 @@ def encode_scene(scene: Scene, *, width: int, height: int, capacity: int, paint_
     (:mod:`.encoding_plan`), so the programs that run depend on the classes only; the
     plan of a structure seen recently is reused. ``prepare(scene) -> scene`` runs when the
     structure is new (the renderer's checks and pattern resolution), and again, to raise
-    its named error, when a reused structure's values hold NaN or inf."""
+    its named error, when a reused structure's concrete values hold NaN or inf."""
     leaves, treedef = jax.tree_util.tree_flatten(scene)
     key = structure_key(treedef, leaves, capacity)
     plan = PLANS.get(key)
@@ -190,8 +190,8 @@ def encode_scene(scene: Scene, *, width: int, height: int, capacity: int, paint_
         packed = [leaves[p] for p in plan.leaf_positions]
         paints = [jax.tree_util.tree_unflatten(s.treedef, [leaves[p] for p in s.positions]) for s in plan.paints]
         theta = pack_leaves(float_dtype(), plan.theta_size, plan.leaf_shapes, packed)
-        if not _all_finite(theta, [leaves[p] for p in plan.other_positions]):
-            (prepare or _no_check)(scene)
+        if prepare is not None and not _all_finite(theta, [leaves[p] for p in plan.other_positions]):
+            prepare(scene)           # raises the checks' error naming the element and attribute
             raise ValueError("the scene contains NaN or inf")
     else:
         if prepare is not None:
@@ -201,10 +201,6 @@ def encode_scene(scene: Scene, *, width: int, height: int, capacity: int, paint_
         PLANS.put(key, plan)
         theta = pack_leaves(float_dtype(), plan.theta_size, plan.leaf_shapes, packed)
     return _evaluate(plan, theta, paints, width, height, capacity, paint_at, max_pieces, max_depth, check_budget)
-
-
-def _no_check(scene):
-    return scene
 
 
 def _all_finite(theta, others) -> bool:
