@@ -53,10 +53,10 @@ def _unpremultiply_bwd(min_alpha, rgba, g):
     # d/drgb = g / d; d/da adds -sum_c g_c rgb_c / d^2 where a > min_alpha. The sum over
     # the three colour channels is written out: XLA:CPU reduces a size-3 axis slowly (3 ms
     # of a 512 px emoji's 35 ms gradient).
-    r, gr, b, a = components(rgba)
-    g_r, g_g, g_b, _ = components(g)
+    red, green, blue, a = components(rgba)
+    g_red, g_green, g_blue, _ = components(g)
     inv = 1.0 / jnp.maximum(a, min_alpha)
-    through_alpha = jnp.where(a > min_alpha, (g_r * r + g_g * gr + g_b * b) * inv * inv, 0.0)
+    through_alpha = jnp.where(a > min_alpha, (g_red * red + g_green * green + g_blue * blue) * inv * inv, 0.0)
     return (g / _divisor(rgba, min_alpha) - jnp.where(jnp.arange(4) == 3, through_alpha[..., None], 0.0),)
 
 
