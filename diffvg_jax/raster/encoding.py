@@ -186,20 +186,21 @@ def encode_scene(scene: Scene, *, width: int, height: int, capacity: int, paint_
     leaves, treedef = jax.tree_util.tree_flatten(scene)
     key = structure_key(treedef, leaves, capacity)
     plan = PLANS.get(key)
-    if plan is not None:
+    reused = plan is not None
+    if reused:
         packed = [leaves[p] for p in plan.leaf_positions]
         paints = [jax.tree_util.tree_unflatten(s.treedef, [leaves[p] for p in s.positions]) for s in plan.paints]
-        theta = pack_leaves(float_dtype(), plan.theta_size, plan.leaf_shapes, packed)
-        if prepare is not None and not _all_finite(theta, [leaves[p] for p in plan.other_positions]):
-            prepare(scene)           # raises the checks' error naming the element and attribute
-            raise ValueError("the scene contains NaN or inf")
     else:
         if prepare is not None:
-            scene = prepare(scene)
-            leaves = jax.tree_util.tree_leaves(scene)
+            prepared = prepare(scene)
+            if prepared is not scene:          # patterns resolved: other static fields
+                scene, leaves = prepared, jax.tree_util.tree_leaves(prepared)
         plan, packed, paints = plan_encoding(scene, leaves, capacity)
         PLANS.put(key, plan)
-        theta = pack_leaves(float_dtype(), plan.theta_size, plan.leaf_shapes, packed)
+    theta = pack_leaves(float_dtype(), plan.theta_size, plan.leaf_shapes, packed)
+    if reused and prepare is not None and not _all_finite(theta, [leaves[p] for p in plan.other_positions]):
+        prepare(scene)           # raises the checks' error naming the element and attribute
+        raise ValueError("the scene contains NaN or inf")
     return _evaluate(plan, theta, paints, width, height, capacity, paint_at, max_pieces, max_depth, check_budget)
 
 
@@ -235,7 +236,7 @@ def _evaluate(plan: EncodingPlan, theta, paints, width, height, capacity, paint_
     edges = assemble_edges(edge_parts or [jnp.zeros((0, 2, 2), dt)], E)
     edge_layer = np.concatenate([edge_layer, np.zeros(E - live_edges, np.int32)])
     images = _paint_rasters(plan, paints, to_canvas, height, width, paint_at, dt)
-    max_pieces, max_depth, exact = _budgets(edges, plan.L, live_edges, height, width, max_pieces, max_depth,
+    max_pieces, max_depth, exact = _budgets(edges, plan.evenodd.shape[0], live_edges, height, width, max_pieces, max_depth,
                                             plan.flat_scene)
     compositing = None
     if plan.compositing is not None:

@@ -97,8 +97,9 @@ class EncodingPlan:
       flat            FlatPlan of device arrays (:mod:`.flat_geometry`)
       fill_layer      int32 NumPy: the layer of each fill edge (None: no filled shape)
       strokes         StrokeGroup per outline program
-      paints          PaintSlot per non-solid paint; num_layers, L: layers, and padded
-      evenodd, image_index  device arrays bool (L,), int32 (L,) (I: a solid paint)
+      paints          PaintSlot per non-solid paint
+      evenodd, image_index  device arrays bool (L,), int32 (L,) (I: a solid paint), L the
+                      padded layer count
       flat_scene      every layer straight onto the canvas (the tiled pipeline)
       compositing     (aliased, layer_run, run_end, ops) device arrays, num_runs,
                       stack_depth, blend_modes of a layered scene; None for a flat one
@@ -112,8 +113,6 @@ class EncodingPlan:
     fill_layer: Optional[np.ndarray]
     strokes: Tuple[StrokeGroup, ...]
     paints: Tuple[PaintSlot, ...]
-    num_layers: int
-    L: int
     evenodd: jax.Array
     image_index: jax.Array
     flat_scene: bool
@@ -177,7 +176,7 @@ def plan_encoding(scene, leaves, capacity: int):
     walk = walk_scene_items(scene)
     items, num_layers = walk.items, walk.num_layers
     L = capacity_class(num_layers, MIN_LAYERS)
-    table = LeafTable(float_dtype())
+    table = LeafTable()
     index = [register_shape(it.shape, table) for it in items]
     group_index = [table.add(t) for _, t in walk.frames]
     background_index = table.add(scene.background)
@@ -220,7 +219,7 @@ def plan_encoding(scene, leaves, capacity: int):
         theta_size=padded_theta_size(table.size, class_of(MIN_LEAVES)), other_positions=others,
         flat=_on_device(flat),
         fill_layer=np.concatenate([np.repeat(row_layer, 2 * capacity), sub_layer]) if fill_rows.any() else None,
-        strokes=strokes, paints=tuple(slots), num_layers=num_layers, L=L, evenodd=_on_device(evenodd),
+        strokes=strokes, paints=tuple(slots), evenodd=_on_device(evenodd),
         image_index=_on_device(image_index), flat_scene=walk.flat, compositing=compositing, cacheable=cacheable)
     return plan, table.leaves, [p for _, _, p in paints]
 

@@ -43,8 +43,7 @@ def concrete_value(tree):
 class LeafTable:
     """Registers leaves and hands out their positions in the packed vector."""
 
-    def __init__(self, dtype):
-        self.dtype = dtype
+    def __init__(self):
         self.leaves: List = []
         self.shapes: List[tuple] = []
         self.size = 0
@@ -60,16 +59,11 @@ class LeafTable:
         self.size += n
         return idx
 
-    def pack(self, size: int = 0) -> jax.Array:
-        """theta: float (max(N, size),), the registered leaves raveled in order, then zeros
-        up to ``size`` (a capacity class: programs that read theta then depend on the class,
-        not on N); differentiable."""
-        return pack_leaves(self.dtype, max(int(size), self.size), tuple(self.shapes), self.leaves)
-
-
 def pack_leaves(dtype, size: int, shapes: tuple, leaves) -> jax.Array:
-    """theta: float (size,), ``leaves`` (of ``shapes``, at most ``size`` entries in all)
-    raveled in order, then zeros; differentiable in the leaves."""
+    """theta: float (size,), ``leaves`` (of ``shapes``, at most ``size`` entries in all;
+    a :class:`LeafTable`'s, in order) raveled, then zeros up to ``size`` (a capacity
+    class: programs that read theta then depend on the class, not on N); differentiable
+    in the leaves."""
     if not leaves:
         return jnp.zeros((size,), dtype)
     if not any(isinstance(x, jax.core.Tracer) for x in leaves):

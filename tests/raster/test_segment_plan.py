@@ -82,7 +82,7 @@ def _shapes(draw):
 @settings(max_examples=40, deadline=None)
 @given(shapes=_shapes())
 def test_segment_plan_matches_the_segment_by_segment_definition(shapes):
-    table = LeafTable(np.float32)
+    table = LeafTable()
     index = [register_shape(s, table) for s in shapes]
     plan, layout = plan_segments(shapes, index, lambda n: n)
     rows, items = [], []
